@@ -1,0 +1,64 @@
+"""The local chat: each line on standard input is one message, replies go to standard output."""
+from __future__ import annotations
+
+import re
+import sys
+from datetime import datetime, timezone
+from typing import Callable, TextIO
+
+from bot.model import Actor, Channel, Message
+
+_SPEAKER = re.compile(r"^<([^<>\s]{1,64})>\s?(.*)$")
+
+
+def console_channel(name: str) -> Channel:
+    return Channel(key=f"console:{name}", name=name, platform="console")
+
+
+def message_for(line: str, user: str, channel: Channel, at: datetime) -> Message:
+    """A line `<nick> text` speaks as nick; any other line as the console's user."""
+    m = _SPEAKER.match(line)
+    if m:
+        user, line = m.group(1), m.group(2)
+    return Message(text=line, actor=Actor(id=f"console:{user}", name=user), channel=channel, at=at)
+
+
+def run(bot, channel_name: str, user: str, clock: Callable[[], datetime],
+        stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    channel = console_channel(channel_name)
+    interactive = stdin.isatty() and stdout.isatty()
+    if interactive:
+        try:
+            import readline  # noqa: F401  (line editing and history at the prompt)
+        except ImportError:
+            pass
+        print(f"Goalkeeper console: you are {user} in {channel_name}. Try: help   (Ctrl-D quits)", file=stdout)
+    while True:
+        try:
+            line = input("> ") if interactive else stdin.readline()
+        except (EOFError, KeyboardInterrupt):
+            if interactive:
+                print(file=stdout)
+            return 0
+        if not interactive and line == "":
+            return 0
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            continue
+        for reply in bot.handle(message_for(line, user, channel, clock())):
+            print(reply.text, file=stdout, flush=True)
+
+
+def deliver(bot, now: datetime, stdout: TextIO = sys.stdout, worker: str = "tick") -> int:
+    """Print every queued console message under a line `[#channel]`, then mark it delivered."""
+    n = 0
+    for out in bot.claim_outgoing("console", now, worker, limit=10_000):
+        name = out.channel_key.split(":", 1)[1]
+        print(f"[{name}]\n{out.text}", file=stdout, flush=True)
+        bot.mark_delivered(out.id, now)
+        n += 1
+    return n
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)

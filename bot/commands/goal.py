@@ -1,0 +1,228 @@
+"""goal add | list | show | edit | status | hit | partial | miss | delete"""
+from __future__ import annotations
+
+from datetime import date
+
+from ..context import MAX_TEXT, MAX_TITLE, check_text
+from ..format import fmt_date, goal_line
+from ..grammar import UsageError, first_word, parse_id, split_options
+from ..model import KINDS, STATUSES, Reply
+from ..quarters import quarter_of
+from . import command, group
+
+ADD = "goal add <title> [team:<t>] [owner:<who>] [due:<when>] [quarter:<q>] [kind:core|strategic]"
+LIST = "goal list [team:<t>] [quarter:<q>] [status:<s>] [owner:<who>]"
+SHOW = "goal show <id>"
+EDIT = "goal edit <id> [title:<text>] [due:<when>] [owner:<who>] [team:<t>] [quarter:<q>] [kind:<k>]"
+STATUS = "goal status <id> <status> [note]   (statuses: " + ", ".join(STATUSES) + ")"
+DELETE = "goal delete <id>"
+LIST_LIMIT = 50
+
+group("goal", "goal add|list|show|edit|status|hit|partial|miss|delete ...  (help goal <sub> for more)")
+
+
+def parse_due(ctx, text: str, tz: str, usage: str) -> date:
+    from ..when import WhenError, parse_when
+
+    try:
+        d = parse_when(text, ctx.local_now(tz), ctx.config.fiscal_start)
+    except WhenError as e:
+        raise UsageError(str(e), usage) from None
+    today = ctx.today(tz)
+    if d < today:
+        raise UsageError(f"due:{text} is {fmt_date(d, today)}, in the past", usage)
+    return d
+
+
+def parse_kind(text: str, usage: str) -> str:
+    k = text.strip().lower()
+    if k not in KINDS:
+        raise UsageError(f"kind is core or strategic, not {text[:40]!r}", usage)
+    return k
+
+
+def parse_status(text: str, usage: str) -> str:
+    s = text.strip().lower().replace("_", "-").replace(" ", "-")
+    s = {"ontrack": "on-track", "atrisk": "at-risk", "offtrack": "off-track", "missed": "miss",
+         "drop": "dropped", "green": "on-track", "yellow": "at-risk", "red": "off-track"}.get(s, s)
+    if s not in STATUSES:
+        raise UsageError(f"{text[:40]!r} is not a status (one of {', '.join(STATUSES)})", usage)
+    return s
+
+
+def load_goal(ctx, token: str, usage: str) -> dict:
+    gid = parse_id(token, usage)
+    g = ctx.store.goal(gid)
+    if g is None or g["deleted"]:
+        where = ""
+        if not ctx.msg.channel.private:
+            where = f" in {ctx.r.text(ctx.team({}, usage))}" if g is None else ""
+        raise UsageError(f"there is no goal #{gid}{where}" + (" (it was deleted)" if g else ""), usage)
+    return g
+
+
+def names_for(ctx, goals) -> dict:
+    return ctx.store.person_names([g["owner"] for g in goals])
+
+
+@command("goal add", ADD, "add a goal for the quarter", keys=("team", "owner", "due", "quarter", "kind"), mutates=True)
+def goal_add(ctx, rest: str) -> Reply:
+    title, opts = split_options(rest, ("team", "owner", "due", "quarter", "kind"))
+    check_text(title, "title", MAX_TITLE, ADD)
+    team = ctx.team(opts, ADD)
+    tz = ctx.team_tz(team)
+    due = parse_due(ctx, opts["due"], tz, ADD) if "due" in opts else None
+    quarter = ctx.quarter(opts, tz, ADD, due)
+    owner = ctx.resolve_person(opts["owner"], ADD) if "owner" in opts else ctx.actor.id
+    kind = parse_kind(opts["kind"], ADD) if "kind" in opts else "strategic"
+    goal = {"title": title, "team": team, "quarter": quarter.label, "owner": owner, "kind": kind,
+            "due": due.isoformat() if due else None}
+    with ctx.store.write() as conn:
+        ctx.core.touch(conn, ctx.msg, team)
+        gid = ctx.store.add_goal(conn, goal, ctx.actor.id, ctx.now)
+    goal.update(id=gid, status=None, note=None)
+    return Reply(goal_line(ctx, goal, {ctx.actor.id: ctx.actor.name}, ctx.today(tz)), public=True)
+
+
+@command("goal list", LIST, "the team's goals this quarter", keys=("team", "quarter", "status", "owner"))
+def goal_list(ctx, rest: str) -> Reply:
+    extra, opts = split_options(rest, ("team", "quarter", "status", "owner"))
+    if extra:
+        raise UsageError(f"goal list takes only options, not {extra[:40]!r}", LIST)
+    team = ctx.team(opts, LIST)
+    tz = ctx.team_tz(team)
+    quarter = ctx.quarter(opts, tz, LIST)
+    status = None
+    if "status" in opts:
+        status = "none" if opts["status"].lower() in ("none", "open", "unset") else parse_status(opts["status"], LIST)
+    owner = ctx.resolve_person(opts["owner"], LIST) if "owner" in opts else None
+    goals = ctx.store.list_goals(team, quarter.label, status, owner, limit=LIST_LIMIT + 1)
+    head = f"{ctx.r.bold(ctx.r.text(team))} · {quarter.label}"
+    if not goals:
+        return Reply(f"{head}: no goals" + (" with that filter" if status or owner else " yet (goal add <title>)"))
+    more = len(goals) > LIST_LIMIT
+    goals = goals[:LIST_LIMIT]
+    names = names_for(ctx, goals)
+    today = ctx.today(tz)
+    lines = [f"{head}: {len(goals)}{'+' if more else ''} goal{'s' if len(goals) != 1 else ''}"]
+    lines += [goal_line(ctx, g, names, today) for g in goals]
+    if more:
+        lines.append(f"... more than {LIST_LIMIT}: narrow with status: or owner:")
+    return Reply("\n".join(lines))
+
+
+@command("goal show", SHOW, "one goal with its history and learnings")
+def goal_show(ctx, rest: str) -> Reply:
+    token, extra = first_word(rest)
+    g = load_goal(ctx, token, SHOW)
+    tz = ctx.team_tz(g["team"])
+    events = ctx.store.goal_events(g["id"])
+    learnings = ctx.store.learnings_of_goal(g["id"])
+    names = ctx.store.person_names([g["owner"], g["creator"]] + [e["by"] for e in events] + [l["by"] for l in learnings])
+    r = ctx.r
+    lines = [goal_line(ctx, g, names, ctx.today(tz)), f"created by {ctx.show(g['creator'], names)}, kind {g['kind']}"]
+    for l in learnings:
+        lines.append(f"learning: {r.text(l['text'])} ({ctx.show(l['by'], names)})")
+    for e in events:
+        if e["action"] == "status":
+            import json
+
+            old, new = json.loads(e["changes"]).get("status", [None, None])
+            note = f' "{r.text(e["note"])}"' if e["note"] else ""
+            when = ctx.core.local(e["at"], tz).strftime("%d %b %H:%M")
+            lines.append(f"{when} {ctx.show(e['by'], names)}: {old or 'none'} -> {r.status(new)}{note}")
+    return Reply("\n".join(lines))
+
+
+@command("goal edit", EDIT, "change a goal's title, due date, owner, team, quarter or kind",
+         keys=("title", "due", "owner", "team", "quarter", "kind"), mutates=True)
+def goal_edit(ctx, rest: str) -> Reply:
+    token, rest = first_word(rest)
+    g = load_goal(ctx, token, EDIT)
+    extra, opts = split_options(rest, ("title", "due", "owner", "team", "quarter", "kind"))
+    if extra:
+        raise UsageError(f"say what to change with key:value, not {extra[:40]!r}", EDIT)
+    if not opts:
+        raise UsageError("nothing to change", EDIT)
+    ctx.require_change(g, EDIT)
+    changes: dict = {}
+    if "title" in opts:
+        changes["title"] = check_text(opts["title"], "title", MAX_TITLE, EDIT)
+    team = ctx.team({"team": opts["team"]}, EDIT) if "team" in opts else g["team"]
+    tz = ctx.team_tz(team)
+    if "team" in opts:
+        changes["team"] = team
+    if "due" in opts:
+        due = parse_due(ctx, opts["due"], tz, EDIT)
+        changes["due"] = due.isoformat()
+        if "quarter" not in opts:
+            changes["quarter"] = quarter_of(due, ctx.config.fiscal_start).label
+    if "quarter" in opts:
+        changes["quarter"] = ctx.quarter(opts, tz, EDIT).label
+    if "owner" in opts:
+        changes["owner"] = ctx.resolve_person(opts["owner"], EDIT)
+    if "kind" in opts:
+        changes["kind"] = parse_kind(opts["kind"], EDIT)
+    with ctx.store.write() as conn:
+        ctx.core.touch(conn, ctx.msg, team if "team" in opts else None)
+        ctx.store.change_goal(conn, g, changes, "edit", ctx.actor.id, ctx.now)
+    g.update(changes)
+    names = ctx.store.person_names([g["owner"]])
+    return Reply("edited: " + goal_line(ctx, g, names, ctx.today(tz)), public=True)
+
+
+def set_status(ctx, g: dict, status: str, note: str, usage: str) -> Reply:
+    if note:
+        check_text(note, "note", MAX_TEXT, usage)
+    ctx.require_change(g, usage)
+    with ctx.store.write() as conn:
+        ctx.core.touch(conn, ctx.msg)
+        ctx.store.change_goal(conn, g, {"status": status, "note": note or None}, "status", ctx.actor.id, ctx.now,
+                              note=note or None)
+    r = ctx.r
+    text = f"#{g['id']} {r.text(g['title'])}: {r.status(status)}"
+    if note:
+        text += f', "{r.text(note)}"'
+    return Reply(text, public=True)
+
+
+@command("goal status", STATUS, "set a goal's status", mutates=True)
+def goal_status(ctx, rest: str) -> Reply:
+    token, rest = first_word(rest)
+    g = load_goal(ctx, token, STATUS)
+    word, note = first_word(rest)
+    if not word:
+        raise UsageError("which status?", STATUS)
+    # "on track" in two words is fine too
+    two, after = first_word(note)
+    if word.lower() in ("on", "at", "off") and two:
+        word, note = f"{word}-{two}", after
+    return set_status(ctx, g, parse_status(word, STATUS), note.strip(), STATUS)
+
+
+def _final(status: str):
+    usage = f"goal {status} <id> [note]"
+
+    @command(f"goal {status}", usage, f"the goal ends as {status} ({STATUSES[status][0]})", mutates=True)
+    def handler(ctx, rest: str) -> Reply:
+        token, note = first_word(rest)
+        g = load_goal(ctx, token, usage)
+        return set_status(ctx, g, status, note.strip(), usage)
+
+    return handler
+
+
+goal_hit, goal_partial, goal_miss = _final("hit"), _final("partial"), _final("miss")
+
+
+@command("goal delete", DELETE, "delete a goal (its history stays)", mutates=True)
+def goal_delete(ctx, rest: str) -> Reply:
+    token, extra = first_word(rest)
+    g = load_goal(ctx, token, DELETE)
+    if extra.strip():
+        raise UsageError(f"goal delete takes only an id, not {extra[:40]!r}", DELETE)
+    ctx.require_change(g, DELETE)
+    with ctx.store.write() as conn:
+        ctx.core.touch(conn, ctx.msg)
+        ctx.store.change_goal(conn, g, {"deleted": 1}, "delete", ctx.actor.id, ctx.now)
+    return Reply(f"deleted #{g['id']} {ctx.r.text(g['title'])} (its history is kept)", public=True)

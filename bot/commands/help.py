@@ -1,0 +1,26 @@
+"""help [<command>]"""
+from __future__ import annotations
+
+from ..grammar import UsageError
+from ..model import Reply
+from . import GROUPS, REGISTRY, command
+
+HELP = "help [<command>]"
+ORDER = ("goal", "learning", "learnings", "kpi", "review", "digest", "team", "help")
+
+
+@command("help", HELP, "the commands, or one command's usage")
+def help_(ctx, rest: str) -> Reply:
+    topic = " ".join(rest.lower().lstrip("/!").split())
+    if not topic:
+        lines = ["Goalkeeper keeps the team's quarterly goals, learnings and KPIs. Commands:"]
+        for top in ORDER:
+            for name, cmd in REGISTRY.items():
+                if name.split()[0] == top:
+                    lines.append(f"  {cmd.usage}")
+        lines.append("help <command> tells more, e.g. help goal add")
+        return Reply("\n".join(lines))
+    matches = [c for n, c in REGISTRY.items() if n == topic or n.startswith(topic + " ")]
+    if not matches:
+        raise UsageError(f"no command {topic[:40]!r}", HELP + "  (commands: " + ", ".join(ORDER) + ")")
+    return Reply("\n".join(f"{c.usage}\n    {c.summary}" for c in matches))

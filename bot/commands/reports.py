@@ -1,0 +1,35 @@
+"""review [team:] [quarter:] | digest [team:]: the longer reports, in chat"""
+from __future__ import annotations
+
+from ..grammar import UsageError, split_options
+from ..model import Reply
+from . import command
+
+REVIEW = "review [team:<t>] [quarter:<q>]"
+DIGEST = "digest [team:<t>]"
+
+
+@command("review", REVIEW, "the quarterly review summary in chat", keys=("team", "quarter"))
+def review(ctx, rest: str) -> Reply:
+    extra, opts = split_options(rest, ("team", "quarter"))
+    if extra:
+        raise UsageError(f"review takes team: and quarter:, not {extra[:40]!r}", REVIEW)
+    team = ctx.team(opts, REVIEW)
+    tz = ctx.team_tz(team)
+    quarter = ctx.quarter(opts, tz, REVIEW)
+    from ..review import build_review, render_chat
+
+    doc = ctx.store.export(team=team)
+    rv = build_review(doc, team, quarter, ctx.now)
+    return Reply("\n".join(render_chat(rv, ctx.r)))
+
+
+@command("digest", DIGEST, "the weekly digest, now", keys=("team",))
+def digest(ctx, rest: str) -> Reply:
+    extra, opts = split_options(rest, ("team",))
+    if extra:
+        raise UsageError(f"digest takes only team:, not {extra[:40]!r}", DIGEST)
+    team = ctx.team(opts, DIGEST)
+    from ..digest import build_digest
+
+    return Reply(build_digest(ctx.store, ctx.config, team, ctx.now, ctx.r, short=ctx.r.platform == "irc"))

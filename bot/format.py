@@ -1,0 +1,71 @@
+"""Small pieces of reply text shared by handlers, the digest and reminders."""
+from __future__ import annotations
+
+from datetime import date
+
+from .context import display_name
+
+
+def fmt_number(v: float) -> str:
+    """11.0 -> '11'; 99.979 -> '99.979' (never scientific, never trailing zeros)."""
+    if v == int(v) and abs(v) < 1e15:
+        return str(int(v))
+    return f"{v:.6f}".rstrip("0").rstrip(".")
+
+
+def fmt_value(v: float, unit: str | None) -> str:
+    n = fmt_number(v)
+    if not unit:
+        return n
+    return f"{n}{unit}" if unit == "%" else f"{n} {unit}"
+
+
+def fmt_date(d: str | date, today: date | None = None) -> str:
+    if isinstance(d, str):
+        d = date.fromisoformat(d)
+    s = d.strftime("%a %d %b").replace(" 0", " ")
+    if today is None or d.year != today.year:
+        s += f" {d.year}"
+    return s
+
+
+def judge(first: float, last: float, better: str) -> str:
+    if last == first:
+        return "no change"
+    up = last > first
+    return "better" if up == (better == "up") else "worse"
+
+
+def kpi_change(r, kpi: dict, first: dict | None, last: dict | None) -> str:
+    """`time-to-merge: 11 min -> 6 min (better)`; names and units are validated, values are numbers."""
+    name = r.text(kpi["name"])
+    unit = r.text(kpi["unit"]) if kpi["unit"] else None
+    if first is None:
+        return f"{name}: no value this quarter"
+    if last is None or last["id"] == first["id"]:
+        return f"{name}: {fmt_value(first['value'], unit)} (first value this quarter)"
+    verdict = judge(first["value"], last["value"], kpi["better"])
+    s = f"{name}: {fmt_value(first['value'], unit)} -> {fmt_value(last['value'], unit)} ({verdict})"
+    if kpi["target"] is not None:
+        hit = last["value"] <= kpi["target"] if kpi["better"] == "down" else last["value"] >= kpi["target"]
+        s += f", target {fmt_value(kpi['target'], unit)} {'met' if hit else 'not met'}"
+    return s
+
+
+def goal_line(ctx, g: dict, names: dict, today: date | None = None) -> str:
+    """#1 Migrate Gerrit to Differential · releng · FY2016Q3 · due Thu 31 Mar · owner greg · no status yet"""
+    r = ctx.r
+    parts = [f"#{g['id']} {r.text(g['title'])}", r.text(g["team"]), g["quarter"]]
+    if g["due"]:
+        parts.append("due " + fmt_date(g["due"], today))
+    parts.append("owner " + (ctx.show(g["owner"], names) if g["owner"] else "nobody"))
+    if g["kind"] == "core":
+        parts.append("core")
+    status = r.status(g["status"])
+    if g["note"]:
+        status += f', "{r.text(g["note"])}"'
+    parts.append(status)
+    return " · ".join(parts)
+
+
+__all__ = ["fmt_number", "fmt_value", "fmt_date", "judge", "kpi_change", "goal_line", "display_name"]

@@ -1,0 +1,116 @@
+"""Text -> (positional text, {key: value}) with the contract's option rules.
+
+An option `key:value` runs until the next known key; only the keys a command knows
+are keys, so a title may hold `http://x` or `10:30`. Double quotes group words and
+are removed; a key inside quotes is text.
+"""
+from __future__ import annotations
+
+import re
+
+
+class UsageError(Exception):
+    """A refused command: `str()` says what was wrong; `usage` is the command's usage line."""
+
+    def __init__(self, message: str, usage: str | None = None):
+        super().__init__(message)
+        self.usage = usage
+
+
+# IRC formatting/colour codes and CTCP; colour codes carry up to two numbers
+_IRC_COLOUR = re.compile(r"\x03(?:\d{1,2}(?:,\d{1,2})?)?")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """Remove control characters (NUL, CR, LF, CTCP, IRC formatting); keep everything else exactly."""
+    text = _IRC_COLOUR.sub("", text)
+    text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ").replace("\t", " ")
+    return _CONTROL.sub("", text)
+
+
+def split_options(text: str, keys: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+    """Split `text` into its positional part and its `key:value` options.
+
+    >>> split_options("Migrate Gerrit due:end of March owner:greg", ("due", "owner"))
+    ('Migrate Gerrit', {'due': 'end of March', 'owner': 'greg'})
+    """
+    if not keys:
+        return _unquote(text.strip()), {}
+    pattern = re.compile(r"(?:(?<=\s)|^)(" + "|".join(re.escape(k) for k in keys) + r"):", re.I)
+    # positions of keys outside double quotes
+    spans = []
+    quoted = _quoted_ranges(text)
+    for m in pattern.finditer(text):
+        if not any(a <= m.start() < b for a, b in quoted):
+            spans.append(m)
+    if not spans:
+        return _unquote(text.strip()), {}
+    positional = text[: spans[0].start()].strip()
+    options: dict[str, str] = {}
+    for i, m in enumerate(spans):
+        end = spans[i + 1].start() if i + 1 < len(spans) else len(text)
+        key = m.group(1).lower()
+        if key in options:
+            raise UsageError(f"{key}: is given twice")
+        options[key] = _unquote(text[m.end() : end].strip())
+    return _unquote(positional), options
+
+
+def _quoted_ranges(text: str) -> list[tuple[int, int]]:
+    out = []
+    start = None
+    for i, ch in enumerate(text):
+        if ch in '"\u201c\u201d':
+            if start is None:
+                start = i
+            else:
+                out.append((start, i))
+                start = None
+    return out
+
+
+def _unquote(s: str) -> str:
+    if len(s) >= 2 and s[0] in '"\u201c' and s[-1] in '"\u201d':
+        return s[1:-1].strip()
+    return s
+
+
+def first_word(text: str) -> tuple[str, str]:
+    """('goal', 'add x y') from 'goal add x y'."""
+    parts = text.strip().split(None, 1)
+    if not parts:
+        return "", ""
+    return parts[0], parts[1] if len(parts) > 1 else ""
+
+
+def parse_id(token: str, usage: str) -> int:
+    """A goal id: `12` or `#12`, a small positive integer."""
+    t = token.strip()
+    if t.startswith("#"):
+        t = t[1:]
+    if not t:
+        raise UsageError("a goal id is needed (like 12 or #12)", usage)
+    if not t.isdigit() or not t.isascii():
+        raise UsageError(f"{token!r} is not a goal id (like 12 or #12)", usage)
+    if len(t) > 9:
+        raise UsageError(f"there is no goal #{t[:12]}{'...' if len(t) > 12 else ''}", usage)
+    return int(t)
+
+
+_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?(\D|$)")
+_NUMBER = re.compile(r"^([-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:e[-+]?\d+)?)\s*(.*)$", re.I)
+
+
+def parse_number(text: str) -> tuple[float, str]:
+    """'99.979%' -> (99.979, '%'); '6 min' -> (6.0, 'min'); raises ValueError otherwise."""
+    text = text.strip()
+    if _THOUSANDS.match(text):
+        text = text.replace(",", "")
+    m = _NUMBER.match(text)
+    if not m:
+        raise ValueError(text)
+    value = float(m.group(1).replace(",", "."))
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(text)
+    return value, m.group(2).strip()

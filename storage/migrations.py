@@ -1,0 +1,114 @@
+"""The schema, step by step. Never edit a step that has shipped: add one."""
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("goalkeeper")
+
+
+@migrations()
+def m001_initial(db):
+    db.executescript(
+        """
+        CREATE TABLE teams (
+            name TEXT PRIMARY KEY,
+            tz TEXT NOT NULL,
+            review_date TEXT,
+            digest_weekday INTEGER NOT NULL DEFAULT 0,   -- 0 = Monday
+            digest_time TEXT NOT NULL DEFAULT '09:00',
+            digest_tz TEXT,                              -- null: the team's tz
+            digest_enabled INTEGER NOT NULL DEFAULT 1,
+            digest_since TEXT NOT NULL,                  -- first digest is the first slot after this
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE channels (
+            key TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            platform TEXT NOT NULL,
+            team TEXT NOT NULL,
+            private INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX channels_team ON channels(team);
+        CREATE TABLE people (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            seen_at TEXT NOT NULL
+        );
+        CREATE INDEX people_name ON people(name COLLATE NOCASE);
+        CREATE TABLE goals (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            title TEXT NOT NULL,
+            team TEXT NOT NULL,
+            quarter TEXT NOT NULL,
+            owner TEXT,
+            creator TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'strategic',
+            due TEXT,
+            status TEXT,
+            note TEXT,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX goals_team_quarter ON goals(team, quarter, deleted);
+        CREATE TABLE goal_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            goal_id INTEGER NOT NULL REFERENCES goals(id),
+            at TEXT NOT NULL,
+            by TEXT NOT NULL,
+            action TEXT NOT NULL,          -- create | edit | status | delete
+            changes TEXT NOT NULL,         -- JSON {field: [old, new]}
+            note TEXT
+        );
+        CREATE INDEX goal_events_goal ON goal_events(goal_id, id);
+        CREATE INDEX goal_events_at ON goal_events(at);
+        CREATE TABLE learnings (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            goal_id INTEGER REFERENCES goals(id),
+            team TEXT NOT NULL,
+            quarter TEXT NOT NULL,
+            text TEXT NOT NULL,
+            by TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX learnings_team_quarter ON learnings(team, quarter);
+        CREATE INDEX learnings_goal ON learnings(goal_id);
+        CREATE TABLE kpis (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            team TEXT NOT NULL,
+            name TEXT NOT NULL,
+            unit TEXT,
+            target REAL,
+            better TEXT NOT NULL DEFAULT 'up',
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            UNIQUE (team, name)
+        );
+        CREATE TABLE kpi_values (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kpi_id INTEGER NOT NULL REFERENCES kpis(id),
+            at TEXT NOT NULL,
+            value REAL NOT NULL,
+            by TEXT NOT NULL
+        );
+        CREATE INDEX kpi_values_kpi ON kpi_values(kpi_id, at);
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT UNIQUE,               -- channel|kind|slot: the exactly-once claim
+            channel_key TEXT NOT NULL,
+            platform TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            slot TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            claimed_at TEXT,
+            claimed_by TEXT,
+            delivered_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX outbox_pending ON outbox(platform, delivered_at);
+        CREATE TABLE events_seen (
+            event_id TEXT PRIMARY KEY,
+            at TEXT NOT NULL
+        );
+        """
+    )
