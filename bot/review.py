@@ -758,7 +758,7 @@ def _html_team(review: Review) -> list[str]:
             out.append(f"<tr><td>{_h(k.name)}</td><td class=\"n\">{_h(with_unit(k.first, k.unit)) or '-'}</td>"
                        f"<td class=\"n\">{_h(with_unit(k.latest, k.unit)) or '-'}</td>"
                        f"<td class=\"n\">{_h(_change_text(k)) or '-'}</td>"
-                       f'<td><span class="trend {verdict}">{verdict}</span> ({_better_text(k)})</td>'
+                       f'<td><span class="trend {k.trend or "none"}">{verdict}</span> ({_better_text(k)})</td>'
                        f"<td>{_h(_target_text(k))}</td></tr>")
         out += ["</table>", "<ul>", *[f"<li>{_h(k.line())}</li>" for k in review.kpis], "</ul>"]
     else:
