@@ -72,7 +72,7 @@ class Ctx:
 
     def team(self, opts: dict, usage: str) -> str:
         """team: if given, else the channel's team; a private message must say which team."""
-        if opts.get("team"):
+        if "team" in opts:
             return check_name(opts["team"].lstrip("#"), "team", usage).lower()
         if self.msg.channel.private:
             raise UsageError("in a private message, say which team with team:<name>", usage)
@@ -93,7 +93,7 @@ class Ctx:
 
     def quarter(self, opts: dict, tz: str, usage: str, due: date | None = None) -> Quarter:
         fs = self.config.fiscal_start
-        if opts.get("quarter"):
+        if "quarter" in opts:
             try:
                 return parse_quarter(opts["quarter"], self.today(tz), fs)
             except QuarterError as e:
