@@ -126,7 +126,10 @@ def _parse_at(s, tz: ZoneInfo) -> datetime | None:
     if isinstance(s, datetime):
         d = s
     else:
-        d = datetime.fromisoformat(str(s).replace("Z", "+00:00"))
+        try:
+            d = datetime.fromisoformat(str(s).replace("Z", "+00:00"))
+        except ValueError:
+            return None  # an unreadable time: the entry is left out rather than failing the review
     return d if d.tzinfo else d.replace(tzinfo=tz)
 
 
@@ -165,7 +168,8 @@ class _Index:
         self.people = {p["id"]: p.get("name") for p in doc.get("people") or [] if p.get("id")}
         self.teams = {t["name"]: t for t in doc.get("teams") or [] if t.get("name")}
         self.goals: dict[str, list[dict]] = {}  # by every team the goal ever belonged to
-        self.learnings: dict[str, list[dict]] = {}
+        self.team_learnings: dict[str, list[dict]] = {}  # on no goal, by team
+        self.goal_learnings: dict[object, list[dict]] = {}  # by goal id, whatever team wrote them
         self.kpis: dict[str, list[dict]] = {}
         for g in doc.get("goals") or []:
             teams = {g.get("team")}
@@ -177,12 +181,15 @@ class _Index:
                 if t:
                     self.goals.setdefault(t, []).append(g)
         for item in doc.get("learnings") or []:
-            self.learnings.setdefault(item.get("team"), []).append(item)
+            if item.get("goal") is None:
+                self.team_learnings.setdefault(item.get("team"), []).append(item)
+            else:
+                self.goal_learnings.setdefault(item["goal"], []).append(item)
         for k in doc.get("kpis") or []:
             self.kpis.setdefault(k.get("team"), []).append(k)
 
     def team_names(self) -> list[str]:
-        names = set(self.teams) | set(self.goals) | set(self.learnings) | set(self.kpis)
+        names = set(self.teams) | set(self.goals) | set(self.team_learnings) | set(self.kpis)
         return sorted(n for n in names if n)
 
 
@@ -253,7 +260,7 @@ def _kpi(k: dict, start: datetime, included, tz: ZoneInfo) -> ReviewKpi:
     values = []
     for i, v in enumerate(k.get("values") or []):
         at = _parse_at(v.get("at"), tz)
-        if at is not None and at >= start and included(at) and v.get("value") is not None:
+        if at is not None and at >= start and included(at) and isinstance(v.get("value"), (int, float)):
             values.append((at, i, v["value"]))
     values.sort()
     better = k.get("better") if k.get("better") in ("up", "down") else "up"
@@ -299,20 +306,16 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
 
     label = quarter.label.upper()
 
-    # learnings: grouped by goal once; the team's own by their quarter
-    by_goal: dict[int, list[ReviewLearning]] = {}
-    team_learnings: list[ReviewLearning] = []
-    for item in index.learnings.get(team, ()):
-        at = _parse_at(item.get("at"), tz)
-        if at is None or not included(at):
-            continue
-        if item.get("goal") is None:
-            if str(item.get("quarter") or "").upper() == label:
-                team_learnings.append(_learning(item, at, index.people))
-        else:
-            by_goal.setdefault(item["goal"], []).append(_learning(item, at, index.people))
-    order = lambda item: (item.at, item.id or 0)  # noqa: E731
-    team_learnings.sort(key=order)
+    def learnings(items) -> list[ReviewLearning]:
+        out = []
+        for item in items:
+            at = _parse_at(item.get("at"), tz)
+            if at is not None and included(at):
+                out.append(_learning(item, at, index.people))
+        return sorted(out, key=lambda x: (x.at, x.id or 0))
+
+    team_learnings = learnings(
+        x for x in index.team_learnings.get(team, ()) if str(x.get("quarter") or "").upper() == label)
 
     goals: list[ReviewGoal] = []
     for g in index.goals.get(team, ()):
@@ -330,7 +333,7 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
             final=final, owner=display_name(state.get("owner"), index.people),
             kind=state.get("kind") if state.get("kind") in ("core", "strategic") else "strategic",
             due=state.get("due"), note=state.get("note") or None,
-            learnings=tuple(sorted(by_goal.get(g.get("id"), ()), key=order)),
+            learnings=tuple(learnings(index.goal_learnings.get(g.get("id"), ()))),
         ))
     goals.sort(key=lambda x: (x.id is None, x.id or 0))
 
@@ -544,8 +547,8 @@ def render_all_markdown(reviews: list[Review], title: str | None = None) -> str:
 
 _WIKI_BG = {"green": "#c6efce", "yellow": "#ffeb9c", "red": "#ffc7ce", "grey": "#e0e0e0"}
 _WIKI_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "&#124;", "{": "&#123;",
-                  "}": "&#125;", "[": "&#91;", "]": "&#93;", "~": "&#126;", "!": "&#33;"}
-_WIKI_SPECIAL = re.compile(r"[&<>|{}\[\]~!]|'{2,}|_{2,}")
+                  "}": "&#125;", "[": "&#91;", "]": "&#93;", "~": "&#126;"}
+_WIKI_SPECIAL = re.compile(r"[&<>|{}\[\]~]|'{2,}|_{2,}|!{2,}")
 
 
 def _wiki(s) -> str:

@@ -27,6 +27,7 @@ from bot.render import IrcRenderer, PlainRenderer, SlackRenderer
 HERE = Path(__file__).parent
 GOLDEN = HERE / "golden"
 FY2016Q3 = Quarter(2016, 3, 7)
+FY2016Q4 = Quarter(2016, 4, 7)
 AFTER_Q3 = datetime.fromisoformat("2016-04-05T12:00:00-07:00")  # the quarter is over, review ahead
 MID_Q3 = datetime.fromisoformat("2016-02-23T09:00:00-08:00")
 
@@ -239,8 +240,12 @@ def test_a_goal_moved_to_another_team_after_the_end_stays_with_the_first():
     g = _g(1, "hit", team="b")
     g["history"].append({"at": "2016-04-02T00:00:00+00:00", "by": "console:a", "action": "edit",
                          "note": None, "changes": {"team": ["a", "b"]}})
-    doc = _doc(goals=[g], teams=[])
-    assert [x.id for x in R.build_review(doc, "a", FY2016Q3, AFTER_Q3).goals] == [1]
+    note = {"id": 1, "goal": 1, "team": "a", "quarter": "FY2016Q3", "by": "console:a",
+            "at": "2016-03-01T00:00:00+00:00", "text": "written while the goal was a's"}
+    doc = _doc(goals=[g], learnings=[note], teams=[])
+    (moved,) = R.build_review(doc, "a", FY2016Q3, AFTER_Q3).goals
+    assert moved.id == 1 and [x.text for x in moved.learnings] == ["written while the goal was a's"]
+    assert [x.text for x in R.build_review(doc, "b", FY2016Q4, AFTER_Q3.replace(month=5)).learnings] == []
     assert R.build_review(doc, "b", FY2016Q3, AFTER_Q3).goals == []
 
 
