@@ -14,19 +14,22 @@ How the quarter is rebuilt:
   = (hit + partial) / (hit + partial + miss). Dropped goals and goals with no final
   status are in neither; both rates are None when no goal has hit/partial/miss.
 - A KPI shows its first and latest value inside the quarter (up to `now`).
+- The team's review date is shown with the quarter it reviews: a date from 30 days
+  before the quarter's end to 30 days before the next quarter's end.
 """
 from __future__ import annotations
 
 import html
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .model import STATUSES
 from .quarters import Quarter
 
 COUNT_KEYS = ("hit", "partial", "miss", "dropped", "open")
+_REVIEW_LEAD = timedelta(days=30)
 # the fields of a goal that its history can change
 _GOAL_FIELDS = ("title", "owner", "kind", "quarter", "status", "note", "deleted", "due", "team")
 
@@ -355,10 +358,11 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
 
     review_date = team_doc.get("review_date")
     if review_date:
-        # the team's next review belongs to this quarter if held during it or the next
+        # a review is held in a quarter's last month or during the next quarter: each
+        # date then belongs to exactly one quarter (Jan 22 reviews Oct-Dec)
         try:
             d = date.fromisoformat(str(review_date)[:10])
-            if not quarter.start <= d <= quarter.next().end:
+            if not quarter.end - _REVIEW_LEAD < d <= quarter.next().end - _REVIEW_LEAD:
                 review_date = None
         except ValueError:
             review_date = None

@@ -221,6 +221,15 @@ def test_what_happened_after_the_end_is_left_out(releng):
     assert releng.kpis[0].count == 3  # not December's 14, not April's 5
 
 
+@pytest.mark.parametrize("review_date, shown_for", [
+    ("2016-01-22", "FY2016Q2"), ("2016-03-25", "FY2016Q3"), ("2016-04-21", "FY2016Q3"), ("2016-07-20", "FY2016Q4")])
+def test_the_review_date_belongs_to_one_quarter(review_date, shown_for):
+    doc = _doc(teams=[{"name": "t", "tz": "UTC", "review_date": review_date}])
+    for q in (FY2016Q3.prev(), FY2016Q3, FY2016Q4):
+        r = R.build_review(doc, "t", q, AFTER_Q3)
+        assert r.review_date == (review_date if q.label == shown_for else None), q.label
+
+
 def test_mid_quarter_is_shown_as_of_now(doc):
     r = R.build_review(doc, "releng", FY2016Q3, MID_Q3)
     assert not r.complete and r.as_of == MID_Q3
