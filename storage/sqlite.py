@@ -65,6 +65,8 @@ class Store:
     def _migrate(self) -> None:
         db = sqlite_utils.Database(self._connect(rows_as_dicts=False))
         try:
+            if not migrations.pending(db):  # the usual start: read-only, no lock taken
+                return
             # one process migrates at a time; the others wait on the lock, then find nothing pending
             db.execute("BEGIN IMMEDIATE")
             db.execute("COMMIT")
