@@ -1,0 +1,42 @@
+"""The README is the user's manual: it documents every command the registry knows, and nothing else."""
+import re
+from pathlib import Path
+
+from bot.commands import REGISTRY, resolve
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text().replace("\\|", "|")
+
+
+def _commands_section() -> str:
+    return README.split("## Commands", 1)[1].split("\n## ", 1)[0]
+
+
+def test_every_command_is_documented():
+    missing = []
+    for cmd in REGISTRY.values():
+        core = re.split(r"\s{2,}|\s\(", cmd.usage)[0].strip()
+        if f"`{core}`" not in README and f"`{core} " not in README and core not in README:
+            missing.append(core)
+    assert missing == []
+
+
+def test_every_documented_command_exists():
+    rows = re.findall(r"^\| `([^`]+)`", _commands_section(), re.M)
+    assert len(rows) >= 20
+    for usage in rows:
+        words = re.sub(r"[<\[].*", "", usage).strip()
+        cmd, _ = resolve(words + " x" if words.split()[0] in ("kpi",) and len(words.split()) == 1 else words)
+        assert cmd.name.split()[0] == words.split()[0], usage
+
+
+def test_every_environment_variable_is_documented():
+    for var in ("GOALKEEPER_DB", "GOALKEEPER_TZ", "GOALKEEPER_FISCAL_YEAR_START", "GOALKEEPER_ADMINS",
+                "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "GOALKEEPER_SLACK_API_URL",
+                "IRC_SERVER", "IRC_PORT", "IRC_TLS", "IRC_NICK", "IRC_CHANNELS", "IRC_PASSWORD",
+                "IRC_SASL_USERNAME", "IRC_SASL_PASSWORD", "IRC_NETWORK"):
+        assert f"`{var}`" in README, var
+
+
+def test_the_two_set_up_commands_are_there():
+    assert "pip install . && goalkeeper console" in README
+    assert "bash .ci/run" in README and "python3 -m pytest" in README
