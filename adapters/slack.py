@@ -55,6 +55,34 @@ def strip_mention(text: str, bot_user_id: str | None) -> str:
     return (text or "").strip()
 
 
+_TOKEN = re.compile(r"<([^<>]*)>")
+
+
+def _plain_token(m: re.Match) -> str:
+    target, _, label = m.group(1).partition("|")
+    if target.startswith("@"):
+        return m.group(0)  # a user mention: the core resolves `<@U123|greg>` to that Slack user
+    if target.startswith("#"):
+        return "#" + (label or target[1:])
+    if target.startswith("!subteam^"):
+        return label or "@" + target[len("!subteam^"):]
+    if target.startswith("!"):
+        return label if target.startswith("!date") and label else "@" + (label.lstrip("@") or target[1:])
+    if target.startswith("mailto:"):
+        return label or target[len("mailto:"):]
+    if label and label != target.split("://", 1)[-1]:
+        return f"{label} ({target})"
+    return label or target
+
+
+def from_slack(text: str) -> str:
+    """Slack's wire format back to what the user typed: `<#C1|releng>` -> `#releng`, `<!channel>` ->
+    `@channel`, `<http://x|y>` -> `y (http://x)`, `&lt;` -> `<`; user mentions stay for the core.
+    The core stores plain text and the renderer escapes it again on the way out."""
+    text = _TOKEN.sub(_plain_token, text or "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def is_slow(text: str) -> bool:
     """`review` and `digest` build whole documents; `review date` and `digest schedule/off` are quick."""
     words = text.lstrip("/!").lower().split()
@@ -186,7 +214,7 @@ class SlackAdapter:
         """Runs before the HTTP response: answer quick commands in the ack, hand slow ones over."""
         trigger = body.get("trigger_id") or ""
         try:
-            text = command_text(body.get("command", ""), body.get("text", ""))
+            text = command_text(body.get("command", ""), from_slack(body.get("text", "")))
             channel = body.get("channel_id", "")
             private = channel.startswith("D") or body.get("channel_name") == "directmessage"
             if body.get("channel_name") and not private:
@@ -245,14 +273,14 @@ class SlackAdapter:
 
     # -- events -------------------------------------------------------------
     def on_mention(self, body: dict, event: dict, client, context) -> None:
-        self._on_event(body, event, client, strip_mention(event.get("text", ""), context.bot_user_id))
+        self._on_event(body, event, client, from_slack(strip_mention(event.get("text", ""), context.bot_user_id)))
 
     def on_message(self, body: dict, event: dict, client, context) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return  # channel messages reach us as app_mention; edits, joins and bots are not commands
         if not event.get("user") or event.get("user") == context.bot_user_id:
             return
-        self._on_event(body, event, client, strip_mention(event.get("text", ""), context.bot_user_id))
+        self._on_event(body, event, client, from_slack(strip_mention(event.get("text", ""), context.bot_user_id)))
 
     def _on_event(self, body: dict, event: dict, client, text: str) -> None:
         channel, user = event.get("channel", ""), event.get("user", "")
