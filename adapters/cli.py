@@ -206,11 +206,11 @@ def _review(args, env) -> int:
         print(f"goalkeeper: error: {e}", file=sys.stderr)
         return 2
     if args.all:
-        reviews = rv.build_all(doc, quarter, now)
+        reviews = rv.build_all(doc, quarter, now, default_tz=config.tz)
         text = {"md": rv.render_all_markdown, "wiki": rv.render_all_wiki}.get(args.format)
         out = text(reviews) if text else rv.render_html(reviews, f"Quarterly review {quarter.label}")
     else:
-        review = rv.build_review(doc, args.team.lower(), quarter, now)
+        review = rv.build_review(doc, args.team.lower(), quarter, now, default_tz=config.tz)
         if args.format == "html":
             out = rv.render_html([review], f"{review.team} · quarterly review {quarter.label}")
         else:

@@ -22,11 +22,17 @@ def export(store, team: str | None = None) -> dict:
         by_team.setdefault(c["team"], []).append(
             {"key": c["key"], "name": c["name"], "platform": c["platform"], "private": bool(c["private"]),
              "created_at": c["created_at"]})
-    goals = store.all(f"SELECT * FROM goals {where} ORDER BY id", params)
+    # a team's document also holds the goals that were the team's once, so a past quarter can be rebuilt
+    goal_where, goal_params = where, params
+    if team:
+        goal_where = ("WHERE team = ? OR id IN (SELECT goal_id FROM goal_events WHERE action = 'edit'"
+                      " AND json_extract(changes, '$.team[0]') = ?)")
+        goal_params = (team, team)
+    goals = store.all(f"SELECT * FROM goals {goal_where} ORDER BY id", goal_params)
     events: dict[int, list] = {}
     ev_sql = "SELECT * FROM goal_events ORDER BY id" if not team else (
-        "SELECT e.* FROM goal_events e JOIN goals g ON g.id = e.goal_id WHERE g.team = ? ORDER BY e.id")
-    for e in store.all(ev_sql, params):
+        f"SELECT * FROM goal_events WHERE goal_id IN (SELECT id FROM goals {goal_where}) ORDER BY id")
+    for e in store.all(ev_sql, goal_params):
         events.setdefault(e["goal_id"], []).append(
             {"at": e["at"], "by": e["by"], "action": e["action"], "changes": json.loads(e["changes"]),
              "note": e["note"]})
@@ -75,7 +81,10 @@ def export(store, team: str | None = None) -> dict:
         "learnings": [
             {"id": l["id"], "goal": l["goal_id"], "team": l["team"], "quarter": l["quarter"], "text": l["text"],
              "by": l["by"], "at": l["at"]}
-            for l in store.all(f"SELECT * FROM learnings {where} ORDER BY id", params)
+            for l in store.all(
+                f"SELECT * FROM learnings {where} ORDER BY id" if not team else
+                f"SELECT * FROM learnings WHERE team = ? OR goal_id IN (SELECT id FROM goals {goal_where}) ORDER BY id",
+                params if not team else (team, *goal_params))
         ],
         "kpis": [
             {"name": k["name"], "team": k["team"], "unit": k["unit"], "target": k["target"], "better": k["better"],

@@ -20,7 +20,7 @@ def review(ctx, rest: str) -> Reply:
     from ..review import build_review, render_chat
 
     doc = ctx.store.export(team=team)
-    rv = build_review(doc, team, quarter, ctx.now)
+    rv = build_review(doc, team, quarter, ctx.now, default_tz=ctx.config.tz)
     return Reply("\n".join(render_chat(rv, ctx.r)))
 
 
