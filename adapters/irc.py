@@ -1,0 +1,708 @@
+"""`goalkeeper irc`: the core served on an IRC network through jaraco/irc's reactor.
+
+One thread does everything: reads lines, calls the core, paces replies through a token bucket,
+drains the outbox, keeps the connection alive and reconnects. Identity follows the contract:
+`irc:<network>:<account>` for a user logged in to services (account-tag, else extended-join /
+account-notify / WHOX kept per nick), otherwise `irc:<network>:<nick>!<user>@<host>`.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import random
+import re
+import signal
+import socket
+import ssl
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Callable, Mapping
+
+import irc.client
+from jaraco.stream import buffer as jbuffer
+
+from bot.model import Actor, Channel, Message
+
+from .irc_config import IrcConfig
+from .irc_lines import OutLine, SendQueue, TokenBucket, clean_incoming, relay_budget, split_text
+
+__all__ = ["IrcConfig", "IrcAdapter", "serve"]
+
+BUSY_REPLY = "error: the bot hit a problem (database busy?), try again"
+WANTED_CAPS = ("account-tag", "extended-join", "account-notify", "multi-prefix", "chghost", "cap-notify")
+_SASL_FAIL = ("nicklocked", "saslfail", "sasltoolong", "saslaborted", "saslmechs")
+
+
+def log(text: str) -> None:
+    """One line on stderr, never a traceback."""
+    print("goalkeeper irc: " + str(text).replace("\n", " ").replace("\r", " ")[:500], file=sys.stderr, flush=True)
+
+
+def irc_lower(s: str) -> str:
+    """RFC 1459 case mapping: {}|^ are the lower case of []\\~."""
+    return s.lower().translate(str.maketrans("[]\\~", "{}|^"))
+
+
+class _Connection(irc.client.ServerConnection):
+    """jaraco's connection with two changes: lenient decoding (invalid UTF-8 falls back to latin-1 and
+    never raises in the reactor), and PRIVMSG/NOTICE delivered whole (jaraco splits CTCP out of the
+    middle of a line, which could turn one line into two commands)."""
+
+    buffer_class = jbuffer.LenientDecodingLineBuffer
+
+    def _process_line(self, line):
+        try:
+            super()._process_line(line)
+        except Exception as e:  # a malformed line or a handler fault: log it, keep reading
+            log(f"could not process a line from the server ({type(e).__name__}: {e}): {line[:200]!r}")
+
+    def _handle_message(self, arguments, command, source, tags):
+        if len(arguments) < 2:
+            return
+        target, text = arguments[0], arguments[1]
+        public = irc.client.is_channel(target)
+        kind = ("pubmsg" if public else "privmsg") if command == "privmsg" else ("pubnotice" if public else "privnotice")
+        self._handle_event(irc.client.Event(kind, source, target, [text], tags))
+
+
+class _Reactor(irc.client.Reactor):
+    connection_class = _Connection
+
+
+class Backoff:
+    """Waits between reconnection attempts: from `low` doubling to `high`, with jitter; one per adapter."""
+
+    def __init__(self, low: float, high: float):
+        self.low, self.high = low, high
+        self.attempt = 0
+
+    def next(self) -> float:
+        wait = min(self.high, self.low * (2 ** self.attempt))
+        self.attempt += 1
+        return wait * random.uniform(0.8, 1.0) if wait > 0 else 0.0
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+class IrcAdapter:
+    """An IRC client holding the core (composition, not inheritance)."""
+
+    def __init__(self, config: IrcConfig, bot, clock: Callable[[], datetime] | None = None,
+                 monotonic: Callable[[], float] = time.monotonic):
+        self.cfg = config
+        self.bot = bot
+        self._clock = getattr(clock, "now", clock) or (lambda: datetime.now(timezone.utc))
+        self._mono = monotonic
+        self.network = config.network or config.server
+        self._key_prefix = f"irc:{self.network}:"
+        self.worker = f"irc:{self.network}:{socket.gethostname()}:{os.getpid()}"
+        self.reactor = _Reactor()
+        self.conn: _Connection = self.reactor.server()
+        self.queue = SendQueue(TokenBucket(config.rate, config.burst, monotonic))
+        self.backoff = Backoff(config.reconnect_min, config.reconnect_max)
+        self.stop_event = threading.Event()
+        self.joined: dict[str, str] = {}  # lower-case channel -> name as the server spells it
+        self.members: dict[str, set[str]] = {}  # lower-case channel -> lower-case nicks
+        self.accounts: dict[str, str] = {}  # lower-case nick -> services account (no account-tag)
+        self.caps: set[str] = set()
+        self.more: dict[str, tuple[str, list[str]]] = {}  # channel key -> (target, lines not yet shown)
+        self._inflight: set[int] = set()  # outbox ids whose lines wait in the send queue
+        self.registered = False
+        self.stats = {"connects": 0, "welcomes": 0, "lines_sent": 0, "commands": 0}
+        self._reset_connection_state()
+        self._next_connect = 0.0
+        self._next_tick = 0.0
+        self._next_nick_try = 0.0
+        self._last_errors: dict[str, float] = {}
+        for name in ("welcome", "featurelist", "nicknameinuse", "erroneusnickname", "nickcollision",
+                     "unavailresource", "cap", "authenticate", "loggedin", "saslsuccess", "saslalready",
+                     "join", "part", "kick", "quit", "nick", "namreply", "whospcrpl", "account", "chghost",
+                     "pubmsg", "privmsg", "disconnect", "error", "all_raw_messages", "bannedfromchan",
+                     "inviteonlychan", "channelisfull", "badchannelkey", *_SASL_FAIL):
+            self.reactor.add_global_handler(name, self._dispatch, 0)
+
+    # -- time ------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        at = self._clock()
+        return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Serve until `stop()`; every fault is logged and survived."""
+        log(f"serving {', '.join(self.cfg.channels)} on {self.cfg.server}:{self.cfg.port}"
+            f" ({'TLS' if self.cfg.tls else 'plain'}) as {self.cfg.nick}")
+        while not self.stop_event.is_set():
+            try:
+                self._timers()
+                self._pump()
+                self.reactor.process_once(timeout=self._wait())
+                self._drain_tls()
+            except Exception as e:  # never let one fault end the process
+                self._log_limited("loop", f"unexpected {type(e).__name__}: {e}")
+                time.sleep(0.05)
+        self._shutdown()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def _wait(self) -> float:
+        return max(0.0, min(0.2, self.queue.wait() if self.registered else 0.2))
+
+    def _drain_tls(self) -> None:
+        # TLS may hold decrypted bytes select() cannot see
+        sock = self.conn.socket
+        while isinstance(sock, ssl.SSLSocket) and self.conn.is_connected() and sock.pending():
+            self.conn.process_data()
+            sock = self.conn.socket
+
+    def _timers(self) -> None:
+        mono = self._mono()
+        if not self.conn.is_connected():
+            if self._dropped_lines():
+                self._requeue_dropped()
+            if mono >= self._next_connect:
+                self._connect()
+            return
+        if not self.registered and mono - self._connected_at > self.cfg.register_timeout:
+            log(f"no welcome from {self.cfg.server} within {self.cfg.register_timeout:g}s; reconnecting")
+            self.conn.disconnect("registration timed out")
+            return
+        idle = mono - self._last_rx
+        if self._ping_sent_at and self._last_rx < self._ping_sent_at and mono - self._ping_sent_at > self.cfg.ping_interval:
+            log(f"no answer to PING for {mono - self._ping_sent_at:.1f}s; the connection is dead, reconnecting")
+            self.conn.disconnect("ping timeout")
+            return
+        if idle > self.cfg.ping_interval and (not self._ping_sent_at or self._last_rx >= self._ping_sent_at):
+            self._ping_sent_at = mono
+            self._control(f"PING :{self.cfg.server}")
+        if not self.registered:
+            return
+        if mono >= self._next_tick:
+            self._next_tick = mono + self.cfg.tick_interval
+            self._scheduled_pass()
+            missing = [c for c in self.cfg.channels if irc_lower(c) not in self.joined]
+            if missing and mono - self._joins_sent_at > max(30.0, self.cfg.tick_interval):
+                self._join(missing)
+        if self.nick != self.cfg.nick and mono >= self._next_nick_try:
+            self._regain_nick()
+
+    # -- connecting ----------------------------------------------------------------------
+
+    @property
+    def nick(self) -> str:
+        return self.conn.get_nickname() if self.conn.is_connected() else self.cfg.nick
+
+    def _reset_connection_state(self) -> None:
+        self.registered = False
+        self.joined.clear()
+        self.members.clear()
+        self.accounts.clear()
+        self.caps = set()
+        self._cap_ls: list[str] = []
+        self._cap_pending: set[str] = set()
+        self._cap_done = False
+        self._alt_index = 0
+        self._own_userhost = ""
+        self._connected_at = self._mono()
+        self._last_rx = self._mono()
+        self._ping_sent_at = 0.0
+        self._joins_sent_at = 0.0
+        self._welcomed_at = 0.0
+
+    def _open_socket(self, address):
+        """jaraco's connect() sends NICK and USER at once; CAP LS (and PASS) must reach the server
+        first, so they are written here, on the fresh socket, before connect() goes on."""
+        sock = socket.create_connection(address, timeout=15)
+        if self.cfg.tls:
+            ctx = ssl.create_default_context(cafile=self.cfg.tls_ca_file)
+            sock = ctx.wrap_socket(sock, server_hostname=self.cfg.server)
+        sock.settimeout(30)  # a write to a server that stopped reading ends in a reconnect, not a hang
+        first = "CAP LS 302\r\n"
+        if self.cfg.password:
+            first += f"PASS {self.cfg.password}\r\n"
+        sock.sendall(first.encode())
+        return sock
+
+    def _connect(self) -> None:
+        self._reset_connection_state()
+        self.stats["connects"] += 1
+        try:
+            self.conn.connect(self.cfg.server, self.cfg.port, self.cfg.nick, None,
+                              username=(self.cfg.sasl_username or self.cfg.nick)[:10].replace("@", "_"),
+                              ircname="Goalkeeper, quarterly goals bot", connect_factory=self._open_socket)
+        except (irc.client.ServerConnectionError, OSError, ssl.SSLError) as e:
+            wait = self.backoff.next()
+            self._next_connect = self._mono() + wait
+            log(f"cannot connect to {self.cfg.server}:{self.cfg.port} ({e}); next try in {wait:.1f}s")
+            return
+        self._connected_at = self._last_rx = self._mono()
+
+    def _control(self, raw: str) -> None:
+        """A line that cannot wait behind replies (PING, JOIN, NICK, CAP): spends a token regardless."""
+        if self.conn.is_connected():
+            self.queue.bucket.force()
+            try:
+                self.conn.send_raw(raw)
+            except irc.client.IRCError as e:
+                log(f"could not send {raw.split(' ')[0]}: {e}")
+
+    def _join(self, channels: list[str]) -> None:
+        self._joins_sent_at = self._mono()
+        batch: list[str] = []
+        for c in channels:
+            if batch and len(",".join(batch + [c])) > 400:
+                self._control("JOIN " + ",".join(batch))
+                batch = []
+            batch.append(c)
+        if batch:
+            self._control("JOIN " + ",".join(batch))
+
+    def _alt_nick(self, erroneous: bool) -> str:
+        self._alt_index += 1
+        base = self.cfg.nick[:9] if erroneous else self.cfg.nick
+        if self._alt_index <= 3:
+            return base + "_" * self._alt_index
+        return base[:6] + str(random.randint(100, 999))
+
+    def _regain_nick(self) -> None:
+        self._next_nick_try = self._mono() + self.cfg.nick_retry
+        self._control(f"NICK {self.cfg.nick}")
+
+    # -- events ----------------------------------------------------------------------------
+
+    def _dispatch(self, conn, event) -> None:
+        handler = getattr(self, "_on_" + event.type, None)
+        if handler is None:
+            return
+        try:
+            handler(conn, event)
+        except Exception as e:  # one bad event never stops the reactor
+            self._log_limited(event.type, f"fault handling {event.type}: {type(e).__name__}: {e}")
+
+    def _on_all_raw_messages(self, conn, event) -> None:
+        self._last_rx = self._mono()
+
+    def _on_cap(self, conn, event) -> None:
+        args = list(event.arguments)
+        sub = args[0].upper() if args else ""
+        if sub == "LS":
+            self._cap_ls.extend(args[-1].split())
+            if len(args) >= 3 and args[1] == "*":
+                return  # more LS lines follow
+            offered = {}
+            for item in self._cap_ls:
+                name, _, value = item.partition("=")
+                offered[name] = value
+            want = [c for c in WANTED_CAPS if c in offered]
+            if self.cfg.sasl_username and "sasl" in offered:
+                mechs = offered["sasl"]
+                if mechs and "PLAIN" not in mechs.upper().split(","):
+                    log(f"the server offers SASL {mechs} but not PLAIN; continuing without logging in")
+                else:
+                    want.append("sasl")
+            elif self.cfg.sasl_username:
+                log("the server does not offer SASL; continuing without logging in")
+            if not want:
+                self._cap_end()
+                return
+            self._cap_pending = set(want)
+            for c in want:  # one at a time: a NAK of one cannot refuse the others
+                self._control(f"CAP REQ :{c}")
+        elif sub in ("ACK", "NAK"):
+            for item in args[-1].split():
+                name = item.lstrip("-~=")
+                if sub == "ACK":
+                    if item.startswith("-"):
+                        self.caps.discard(name)
+                    else:
+                        self.caps.add(name)
+                self._cap_pending.discard(name)
+            if not self._cap_pending and not self._cap_done:
+                if "sasl" in self.caps and self.cfg.sasl_username:
+                    self._control("AUTHENTICATE PLAIN")
+                else:
+                    self._cap_end()
+        elif sub == "DEL":
+            for name in args[-1].split():
+                self.caps.discard(name.partition("=")[0])
+        elif sub == "NEW" and self.registered:
+            new = [c for c in args[-1].split() if c.partition("=")[0] in WANTED_CAPS and c not in self.caps]
+            for c in new:
+                self._control(f"CAP REQ :{c.partition('=')[0]}")
+
+    def _cap_end(self) -> None:
+        if not self._cap_done:
+            self._cap_done = True
+            self._control("CAP END")
+
+    def _on_authenticate(self, conn, event) -> None:
+        if event.target != "+" or not self.cfg.sasl_username:
+            return
+        user, pw = self.cfg.sasl_username, self.cfg.sasl_password or ""
+        blob = base64.b64encode(f"{user}\0{user}\0{pw}".encode()).decode()
+        chunks = [blob[i:i + 400] for i in range(0, len(blob), 400)] or ["+"]
+        if len(chunks[-1]) == 400:
+            chunks.append("+")
+        for c in chunks:
+            self._control(f"AUTHENTICATE {c}")
+
+    def _on_loggedin(self, conn, event) -> None:
+        account = event.arguments[1] if len(event.arguments) > 1 else "?"
+        log(f"logged in to services as {account}")
+
+    def _on_saslsuccess(self, conn, event) -> None:
+        self._cap_end()
+
+    def _on_saslalready(self, conn, event) -> None:
+        self._cap_end()
+
+    def _on_saslfail(self, conn, event) -> None:
+        if not self.registered:
+            log(f"SASL login as {self.cfg.sasl_username} failed ({event.type}); continuing without an account")
+            self._cap_end()
+
+    _on_nicklocked = _on_sasltoolong = _on_saslaborted = _on_saslmechs = _on_saslfail
+
+    def _on_welcome(self, conn, event) -> None:
+        self.registered = True
+        self._welcomed_at = self._mono()
+        self.stats["welcomes"] += 1
+        self._cap_done = True
+        log(f"connected to {self.cfg.server} as {self.nick}")
+        if self.nick != self.cfg.nick:
+            self._next_nick_try = self._mono() + self.cfg.nick_retry
+        self._join(list(self.cfg.channels))
+        self._next_tick = self._mono() + min(1.0, self.cfg.tick_interval)
+
+    def _on_featurelist(self, conn, event) -> None:
+        pass  # jaraco loads ISUPPORT into conn.features; WHOX is read from there
+
+    def _on_nicknameinuse(self, conn, event) -> None:
+        if self.registered:
+            return  # a regain attempt failed: the nick is still taken, try again later
+        alt = self._alt_nick(erroneous=False)
+        log(f"nick {event.arguments[0] if event.arguments else self.cfg.nick} is taken; using {alt} for now")
+        self._control(f"NICK {alt}")
+
+    _on_nickcollision = _on_unavailresource = _on_nicknameinuse
+
+    def _on_erroneusnickname(self, conn, event) -> None:
+        if not self.registered:
+            self._control(f"NICK {self._alt_nick(erroneous=True)}")
+
+    def _on_error(self, conn, event) -> None:
+        log(f"server says: {' '.join(map(str, [event.target, *event.arguments]))[:200]}")
+
+    def _on_disconnect(self, conn, event) -> None:
+        lasted = self._mono() - self._welcomed_at if self._welcomed_at else 0.0
+        if lasted > 60:
+            self.backoff.reset()
+        self._reset_connection_state()
+        if self.stop_event.is_set():
+            return
+        wait = self.backoff.next()
+        self._next_connect = self._mono() + wait
+        log(f"disconnected ({event.arguments[0] if event.arguments else ''}); reconnecting in {wait:.1f}s")
+
+    def _on_join(self, conn, event) -> None:
+        nick, chan = event.source.nick, event.target
+        low_chan, low_nick = irc_lower(chan), irc_lower(nick)
+        if low_nick == irc_lower(self.nick):
+            self.joined[low_chan] = chan
+            self.members[low_chan] = set()
+            self._own_userhost = event.source.userhost or self._own_userhost
+            try:
+                self.bot.register_channel(self._channel(chan), self.now())
+            except Exception as e:
+                self._log_limited("register", f"could not register {chan}: {type(e).__name__}: {e}")
+            if "whox" in vars(conn.features) and "account-tag" not in self.caps:
+                self._control(f"WHO {chan} %tna,417")
+            return
+        self.members.setdefault(low_chan, set()).add(low_nick)
+        if "extended-join" in self.caps and event.arguments:
+            self._set_account(low_nick, event.arguments[0])
+
+    def _on_namreply(self, conn, event) -> None:
+        if len(event.arguments) < 3:
+            return
+        members = self.members.setdefault(irc_lower(event.arguments[1]), set())
+        for item in event.arguments[2].split():
+            members.add(irc_lower(item.lstrip("~&@%+!").split("!")[0]))
+
+    def _on_whospcrpl(self, conn, event) -> None:
+        if len(event.arguments) >= 3 and event.arguments[0] == "417":
+            self._set_account(irc_lower(event.arguments[1]), event.arguments[2])
+
+    def _on_account(self, conn, event) -> None:
+        self._set_account(irc_lower(event.source.nick), event.target or "*")
+
+    def _on_chghost(self, conn, event) -> None:
+        if irc_lower(event.source.nick) == irc_lower(self.nick) and len(event.arguments) >= 1:
+            self._own_userhost = f"{event.target}@{event.arguments[0]}"
+
+    def _set_account(self, low_nick: str, account: str) -> None:
+        if account in ("*", "0", ""):
+            self.accounts.pop(low_nick, None)
+        else:
+            self.accounts[low_nick] = account
+
+    def _forget_if_gone(self, low_nick: str) -> None:
+        if not any(low_nick in m for m in self.members.values()):
+            self.accounts.pop(low_nick, None)
+
+    def _on_part(self, conn, event) -> None:
+        self._left(event.target, irc_lower(event.source.nick))
+
+    def _on_kick(self, conn, event) -> None:
+        if event.arguments:
+            self._left(event.target, irc_lower(event.arguments[0]))
+
+    def _left(self, chan: str, low_nick: str) -> None:
+        low_chan = irc_lower(chan)
+        if low_nick == irc_lower(self.nick):
+            self.joined.pop(low_chan, None)
+            gone = self.members.pop(low_chan, set())
+            for n in gone:
+                self._forget_if_gone(n)
+            self._joins_sent_at = self._mono() - 25  # rejoin a configured channel in about 5 s
+            return
+        self.members.get(low_chan, set()).discard(low_nick)
+        self._forget_if_gone(low_nick)
+
+    def _on_quit(self, conn, event) -> None:
+        low = irc_lower(event.source.nick)
+        for m in self.members.values():
+            m.discard(low)
+        self.accounts.pop(low, None)  # whoever takes this nick next is someone else
+        if low == irc_lower(self.cfg.nick) and self.nick != self.cfg.nick:
+            self._regain_nick()
+
+    def _on_nick(self, conn, event) -> None:
+        old, new = irc_lower(event.source.nick), irc_lower(event.target)
+        for m in self.members.values():
+            if old in m:
+                m.discard(old)
+                m.add(new)
+        account = self.accounts.pop(old, None)
+        if account:
+            self.accounts[new] = account
+        if old == irc_lower(self.cfg.nick) and self.nick != self.cfg.nick:
+            self._regain_nick()
+        if new == irc_lower(self.nick):
+            log(f"now known as {event.target}")
+
+    def _on_bannedfromchan(self, conn, event) -> None:
+        log(f"cannot join {event.arguments[0] if event.arguments else '?'}: {event.type}")
+
+    _on_inviteonlychan = _on_channelisfull = _on_badchannelkey = _on_bannedfromchan
+
+    # -- who said what, where ----------------------------------------------------------
+
+    def identity(self, source: irc.client.NickMask, tags) -> str:
+        if "account-tag" in self.caps:
+            account = next((t.get("value") for t in (tags or []) if t.get("key") == "account"), None)
+        else:
+            account = self.accounts.get(irc_lower(source.nick))
+        if account and account != "*":
+            return f"irc:{self.network}:{account}"
+        return f"irc:{self.network}:{source}"
+
+    def _channel(self, chan: str) -> Channel:
+        return Channel(key=f"{self._key_prefix}{chan.lower()}", name=chan, platform="irc")
+
+    def _private(self, nick: str) -> Channel:
+        return Channel(key=f"{self._key_prefix}{nick.lower()}", name=nick, platform="irc", private=True)
+
+    def _command_text(self, text: str, private: bool) -> str | None:
+        """The command in a line, or None for chatter: `!cmd`, `nick: cmd`, `nick, cmd`, any private line."""
+        if private:
+            return text or None
+        if text.startswith("!") and text[1:2].isalpha():
+            return text
+        for nick in {self.nick, self.cfg.nick}:
+            m = re.match(re.escape(nick) + r"[:,]\s*(.*)$", text, re.I | re.S)
+            if m:
+                return m.group(1).strip() or "help"
+        return None
+
+    def _on_pubmsg(self, conn, event) -> None:
+        self._on_message(event, private=False)
+
+    def _on_privmsg(self, conn, event) -> None:
+        if irc_lower(event.target or "") == irc_lower(self.nick):
+            self._on_message(event, private=True)
+
+    def _on_message(self, event, private: bool) -> None:
+        source = event.source
+        if not source or not source.userhost or irc_lower(source.nick) == irc_lower(self.nick):
+            return  # server notices, and the bot's own echo
+        raw = event.arguments[0] if event.arguments else ""
+        if raw.startswith("\x01"):
+            return  # CTCP (ACTION, VERSION, ...) is never a command
+        command = self._command_text(clean_incoming(raw), private)
+        if command is None:
+            return
+        self.stats["commands"] += 1
+        channel = self._private(source.nick) if private else self._channel(event.target)
+        target = source.nick if private else event.target
+        if command.lstrip("!").strip().lower() == "more":
+            self._send_more(channel, target)
+            return
+        msg = Message(text=command, actor=Actor(id=self.identity(source, event.tags), name=source.nick),
+                      channel=channel, at=self.now())
+        try:
+            replies = self.bot.handle(msg)
+            texts = [r.text for r in replies]
+        except Exception as e:  # a locked database or a fault the core did not catch
+            log(f"core failed on a command from {source.nick}: {type(e).__name__}: {e}")
+            texts = [BUSY_REPLY]
+        self.reply(channel, target, texts)
+
+    # -- output ------------------------------------------------------------------------------
+
+    def budget(self, target: str) -> int:
+        nick = max((self.nick, self.cfg.nick + "___"), key=len)
+        return relay_budget(nick, len(self._own_userhost), target)
+
+    def reply(self, channel: Channel, target: str, texts: list[str]) -> None:
+        budget = self.budget(target)
+        lines = [line for t in texts for line in split_text(t, budget)]
+        limit = self.cfg.channel_lines
+        if not channel.private and len(lines) > limit:
+            shown, rest = lines[: limit - 1], lines[limit - 1:]
+            self.more[channel.key] = (target, rest)
+            shown.append(f"({len(rest)} more lines: say !more)")
+            lines = shown
+        self._queue_lines(channel, target, lines)
+
+    def _send_more(self, channel: Channel, target: str) -> None:
+        pending = self.more.pop(channel.key, None)
+        if not pending:
+            self._queue_lines(channel, target, ["nothing more to show"])
+            return
+        _, lines = pending
+        limit = self.cfg.channel_lines
+        if len(lines) > limit:
+            shown, rest = lines[: limit - 1], lines[limit - 1:]
+            self.more[channel.key] = (target, rest)
+            shown.append(f"({len(rest)} more lines: say !more)")
+            lines = shown
+        self._queue_lines(channel, target, lines)
+
+    def _queue_lines(self, channel: Channel, target: str, lines: list[str]) -> None:
+        self.queue.extend([OutLine(target, line, channel_key="" if channel.private else channel.key,
+                                   private=channel.private) for line in lines])
+        self._pump()
+
+    def _pump(self) -> None:
+        if self.registered and self.conn.is_connected():
+            self.queue.pump(self._write)
+
+    def _write(self, line: OutLine) -> bool:
+        if not self.conn.is_connected():
+            return False
+        try:
+            self.conn.send_raw(f"PRIVMSG {line.target} :{line.text}")
+        except irc.client.IRCError as e:  # MessageTooLong / InvalidCharacters: a bug here, never the user's
+            log(f"dropped a line the server would refuse ({e})")
+            return True
+        if not self.conn.is_connected():
+            return False
+        self.stats["lines_sent"] += 1
+        return True
+
+    def _dropped_lines(self) -> bool:
+        return len(self.queue) > 0
+
+    def _requeue_dropped(self) -> None:
+        """The connection dropped with lines unsent: channel replies go to the durable outbox (sent after
+        reconnecting); outbox messages were never marked delivered, so they come back by themselves."""
+        by_channel: dict[str, list[str]] = {}
+        released: set[int] = set()
+        for line in self.queue.drain():
+            if line.outgoing_id is not None:
+                oid = line.outgoing_id
+                self._inflight.discard(oid)
+                if oid not in released:
+                    released.add(oid)
+                    self._safely("release", lambda: self.bot.release(oid))
+            elif line.channel_key:
+                by_channel.setdefault(line.channel_key, []).append(line.text)
+        for key, texts in by_channel.items():
+            self._safely("requeue", lambda: self.bot.enqueue(key, "irc", "\n".join(texts), self.now()))
+        if by_channel:
+            log(f"connection dropped mid-reply; {sum(map(len, by_channel.values()))} lines kept for after reconnect")
+
+    # -- scheduled messages ------------------------------------------------------------------
+
+    def _scheduled_pass(self) -> None:
+        if len(self.queue) > 50:
+            return  # still busy with earlier output; claim more when it has gone out
+        now = self.now()
+        self._safely("tick", lambda: self.bot.tick(now))
+        outgoing = self._safely("claim", lambda: self.bot.claim_outgoing("irc", now, self.worker)) or []
+        for out in outgoing:
+            if out.id not in self._inflight:
+                self.deliver(out)
+
+    def deliver(self, out) -> bool:
+        """Queue one outbox message; it is marked delivered once its last line is in the socket."""
+        if not out.channel_key.startswith(self._key_prefix):
+            return False  # another network's: its lease runs out and that network's bot takes it
+        name = out.channel_key[len(self._key_prefix):]
+        if irc.client.is_channel(name):
+            target = self.joined.get(irc_lower(name))
+            if target is None:
+                self._log_limited(f"notjoined{name}", f"not in {name}; message {out.id} waits")
+                return False
+        else:
+            target = name
+        lines = split_text(out.text, self.budget(target))
+
+        def delivered() -> None:
+            self._inflight.discard(out.id)
+            self._safely("mark", lambda: self.bot.mark_delivered(out.id, self.now()))
+
+        if not lines:
+            delivered()
+            return True
+        self._inflight.add(out.id)
+        batch = [OutLine(target, line, outgoing_id=out.id) for line in lines]
+        batch[-1].on_written = delivered
+        self.queue.extend(batch)
+        self._pump()
+        return True
+
+    def _safely(self, what: str, fn):
+        try:
+            return fn()
+        except Exception as e:
+            self._log_limited(what, f"{what} failed: {type(e).__name__}: {e}")
+            return None
+
+    def _log_limited(self, key: str, text: str, every: float = 60.0) -> None:
+        mono = self._mono()
+        if mono - self._last_errors.get(key + text, -every) >= every:
+            self._last_errors[key + text] = mono
+            log(text)
+
+    def _shutdown(self) -> None:
+        if self.conn.is_connected():
+            try:
+                self.conn.disconnect("Goalkeeper stopping")
+            except Exception:
+                pass
+
+
+def serve(env: Mapping[str, str], bot, clock=None) -> None:
+    """`goalkeeper irc`: connect, join IRC_CHANNELS, serve until SIGTERM/SIGINT."""
+    adapter = IrcAdapter(IrcConfig.from_env(env), bot, clock)
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: adapter.stop())
+    adapter.run()
