@@ -192,3 +192,18 @@ def test_store_survives_a_restart(tmp_path):
     b = Chat(db)
     assert "#1 Persisted" in b.say("goal list")
     assert b.say("goal add Next").startswith("#2 ")
+
+
+def test_slack_replies_escape_usage_text_and_user_text(chat):
+    from bot.model import Actor, Channel, Message
+
+    ch = Channel(key="slack:T1:C1", name="#releng", platform="slack")
+    say = lambda text: "\n".join(r.text for r in chat.bot.handle(
+        Message(text=text, actor=Actor("slack:T1:U1", "greg"), channel=ch, at=chat.now)))
+    assert "<title>" not in say("help") and "&lt;title&gt;" in say("help")
+    assert "<title>" not in say("goal list")
+    out = say("goal add Ping <!channel> & <http://evil|trusted>")
+    assert "<!channel>" not in out and "&lt;!channel&gt; &amp; &lt;http://evil|trusted&gt;" in out
+    assert chat.export()["goals"][0]["title"] == "Ping <!channel> & <http://evil|trusted>"
+    assert "owner <@U2>" in say("goal add Theirs owner:<@U2|mark>")
+    assert chat.export()["goals"][1]["owner"] == "slack:T1:U2"

@@ -99,7 +99,7 @@ def goal_list(ctx, rest: str) -> Reply:
     goals = ctx.store.list_goals(team, quarter.label, status, owner, limit=LIST_LIMIT + 1)
     head = f"{ctx.r.bold(ctx.r.text(team))} · {quarter.label}"
     if not goals:
-        return Reply(f"{head}: no goals" + (" with that filter" if status or owner else " yet (goal add <title>)"))
+        return Reply(f"{head}: no goals" + (" with that filter" if status or owner else ctx.r.text(" yet (goal add <title>)")))
     more = len(goals) > LIST_LIMIT
     goals = goals[:LIST_LIMIT]
     names = names_for(ctx, goals)

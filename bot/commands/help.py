@@ -19,8 +19,8 @@ def help_(ctx, rest: str) -> Reply:
                 if name.split()[0] == top:
                     lines.append(f"  {cmd.usage}")
         lines.append("help <command> tells more, e.g. help goal add")
-        return Reply("\n".join(lines))
+        return Reply(ctx.r.text("\n".join(lines)))
     matches = [c for n, c in REGISTRY.items() if n == topic or n.startswith(topic + " ")]
     if not matches:
         raise UsageError(f"no command {topic[:40]!r}", HELP + "  (commands: " + ", ".join(ORDER) + ")")
-    return Reply("\n".join(f"{c.usage}\n    {c.summary}" for c in matches))
+    return Reply(ctx.r.text("\n".join(f"{c.usage}\n    {c.summary}" for c in matches)))

@@ -62,7 +62,7 @@ def kpi_list(ctx, rest: str) -> Reply:
     q = quarter_of(ctx.today(tz), ctx.config.fiscal_start)
     kpis = ctx.store.kpis(team)
     if not kpis:
-        return Reply(f"{team} has no KPIs yet ({ADD})")
+        return Reply(ctx.r.text(f"{team} has no KPIs yet ({ADD})"))
     since, until = (iso(t) for t in q.bounds(ctx.core.zone(tz)))
     lines = [f"{ctx.r.bold(team)} KPIs · {q.label}"]
     for k in kpis:

@@ -50,7 +50,7 @@ def learnings(ctx, rest: str) -> Reply:
     what = f" matching {r.text(' '.join(terms))!s}" if terms else ""
     head = f"{r.bold(r.text(team))} · {quarter.label} learnings{what}"
     if not rows:
-        return Reply(f"{head}: none yet (learning <goal-id> <text>)" if not terms else f"{head}: none")
+        return Reply(f"{head}: none yet " + ctx.r.text("(learning <goal-id> <text>)") if not terms else f"{head}: none")
     more = len(rows) > SHOW_LIMIT
     rows = rows[:SHOW_LIMIT]
     names = ctx.store.person_names([l["by"] for l in rows])

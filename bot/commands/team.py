@@ -45,12 +45,12 @@ def team_show(ctx, rest: str) -> Reply:
     team = ctx.team(opts, SHOW)
     row = ctx.store.team(team)
     if row is None:
-        return Reply(f"team {team} (from this channel's name) has nothing recorded yet; "
-                     f"time zone {ctx.config.tz}. {SET} names it.")
+        return Reply(ctx.r.text(f"team {team} (from this channel's name) has nothing recorded yet; "
+                                f"time zone {ctx.config.tz}. {SET} names it."))
     tz = row["tz"]
     today = ctx.today(tz)
     chans = ", ".join(ctx.r.text(c["name"]) for c in ctx.store.channels_of(team)) or "none"
-    review = "not set (review date <when>)"
+    review = ctx.r.text("not set (review date <when>)")
     if row["review_date"]:
         from datetime import date
 
@@ -60,13 +60,13 @@ def team_show(ctx, rest: str) -> Reply:
         f"team {ctx.r.bold(team)} · time zone {tz}",
         f"channels: {chans}",
         f"review: {review}",
-        f"digest: {describe_digest(row)}",
+        f"digest: {describe_digest(row, ctx.r.platform == 'slack')}",
     ]))
 
 
-def describe_digest(row: dict) -> str:
+def describe_digest(row: dict, slack: bool = False) -> str:
     if not row["digest_enabled"]:
-        return "off (digest schedule <weekday> <time>)"
+        return "off (digest schedule &lt;weekday&gt; &lt;time&gt;)" if slack else "off (digest schedule <weekday> <time>)"
     tz = row["digest_tz"] or row["tz"]
     return f"{WEEKDAYS[row['digest_weekday']].capitalize()}s at {row['digest_time']} ({tz})"
 
@@ -144,4 +144,4 @@ def digest_off(ctx, rest: str) -> Reply:
         ctx.core.touch(conn, ctx.msg, team)
         ctx.store.ensure_team(conn, team, ctx.team_tz(team), ctx.now)
         ctx.store.update_team(conn, team, digest_enabled=0)
-    return Reply(f"{team}'s weekly digest is off (digest schedule <weekday> <time> turns it on)", public=True)
+    return Reply(ctx.r.text(f"{team}'s weekly digest is off (digest schedule <weekday> <time> turns it on)"), public=True)
