@@ -28,10 +28,7 @@ def run(bot, channel_name: str, user: str, clock: Callable[[], datetime],
     channel = console_channel(channel_name)
     interactive = stdin.isatty() and stdout.isatty()
     if interactive:
-        try:
-            import readline  # noqa: F401  (line editing and history at the prompt)
-        except ImportError:
-            pass
+        _history()
         print(f"Goalkeeper console: you are {user} in {channel_name}. Try: help   (Ctrl-D quits)", file=stdout)
     while True:
         try:
@@ -47,6 +44,30 @@ def run(bot, channel_name: str, user: str, clock: Callable[[], datetime],
             continue
         for reply in bot.handle(message_for(line, user, channel, clock())):
             print(reply.text, file=stdout, flush=True)
+
+
+def _history() -> None:
+    """Line editing at the prompt, and the history kept between sessions."""
+    try:
+        import atexit
+        import os
+        import readline
+    except ImportError:
+        return
+    path = os.path.join(os.path.expanduser("~"), ".goalkeeper_history")
+    try:
+        readline.read_history_file(path)
+    except OSError:
+        pass
+    readline.set_history_length(1000)
+    atexit.register(lambda: _save_history(readline, path))
+
+
+def _save_history(readline, path: str) -> None:
+    try:
+        readline.write_history_file(path)
+    except OSError:
+        pass
 
 
 def deliver(bot, now: datetime, stdout: TextIO = sys.stdout, worker: str = "tick") -> int:
