@@ -17,6 +17,7 @@ import re
 from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -106,7 +107,7 @@ def test_the_recorded_quarter(releng):
     assert releng.split == {"strategic": 6, "core": 2}
     assert releng.split_percent == {"strategic": 75, "core": 25}
     assert releng.review_date == "2016-04-21"
-    assert releng.complete and releng.as_of == FY2016Q3.bounds(R.ZoneInfo("America/Los_Angeles"))[1]
+    assert releng.complete and releng.as_of == FY2016Q3.bounds(ZoneInfo("America/Los_Angeles"))[1]
 
 
 # ---------------------------------------------------------------- HTML loads nothing

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..grammar import UsageError
 from ..model import Reply
-from . import GROUPS, REGISTRY, command
+from . import REGISTRY, command
 
 HELP = "help [<command>]"
 ORDER = ("goal", "learning", "learnings", "kpi", "review", "digest", "team", "help")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from ..context import MAX_TEXT, check_text
-from ..grammar import UsageError, split_options
+from ..grammar import split_options
 from ..model import Reply
 from ..quarters import quarter_of
 from . import command
