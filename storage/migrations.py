@@ -112,3 +112,14 @@ def m001_initial(db):
         );
         """
     )
+
+
+@migrations()
+def m002_schedule(db):
+    # the scheduler's look-ups: the latest digest queued for a channel, a week's learnings of a team;
+    # review_set_at: a reminder whose time passed before the review date was set is not sent late.
+    # One statement at a time (executescript would commit the migration's transaction early).
+    db.execute("CREATE INDEX IF NOT EXISTS outbox_channel_kind_slot ON outbox(channel_key, kind, slot)")
+    db.execute("CREATE INDEX IF NOT EXISTS learnings_team_at ON learnings(team, at)")
+    if "review_set_at" not in db["teams"].columns_dict:
+        db.execute("ALTER TABLE teams ADD COLUMN review_set_at TEXT")

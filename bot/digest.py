@@ -1,0 +1,316 @@
+"""The weekly digest and the review reminders, as text for one platform.
+
+Both read the store with aggregate queries (COUNT ... GROUP BY, LIMIT), never a team's
+whole history, so a team with a thousand goals and ten thousand learnings costs a
+few milliseconds. `short=True` (IRC) keeps the digest within 8 lines, each well under
+IRC's 512-byte line; the long form (console, Slack) caps every list with "and N more".
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+from .format import fmt_date, fmt_value, judge
+from .model import FINAL_STATUSES
+from .quarters import Quarter, quarter_of
+from .schedule import reviewed_quarter, week_before
+from .times import iso, zone
+
+SPARK = "▁▂▃▄▅▆▇█"
+STATUS_ORDER = ("off-track", "at-risk", "on-track", "none", "hit", "partial", "miss", "dropped")
+SHORT_LINES = 8
+LINE_BYTES = 380  # an IRC line holds 512 bytes with the `PRIVMSG #channel :` prefix
+LONG = {"goals": 5, "events": 12, "learnings": 8, "kpis": 10, "reminder": 50}
+SHORT = {"goals": 6, "events": 8, "learnings": 2, "kpis": 4, "reminder": 30}
+
+
+# -- small pieces -------------------------------------------------------------------------
+
+
+def sparkline(values: list[float]) -> str:
+    """▁▃▅▇ from the values' range; a flat series is a flat line, one value none."""
+    if len(values) < 2:
+        return ""
+    lo, hi = min(values), max(values)
+    if hi == lo:
+        return SPARK[3] * len(values)
+    top = len(SPARK) - 1
+    return "".join(SPARK[round((v - lo) / (hi - lo) * top)] for v in values)
+
+
+def clip(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def pack(head: str, items: list[str], total: int, limit: int = LINE_BYTES, lines: int = 1) -> list[str]:
+    """`head item, item, ... and N more` over at most `lines` lines of `limit` UTF-8 bytes each."""
+    out: list[str] = []
+    cur, fresh, shown = head, True, 0
+    for item in items:
+        rest = total - shown - 1
+        tail = f" and {rest} more" if rest else ""
+        candidate = cur + ("" if fresh else ", ") + item
+        if len((candidate + tail).encode()) > limit and not fresh and len(out) + 1 < lines:
+            out.append(cur + ",")
+            cur, fresh = "  ", True
+            candidate = cur + item
+        if len((candidate + tail).encode()) > limit:
+            break
+        cur, fresh, shown = candidate, False, shown + 1
+    if total > shown:
+        cur += ("" if fresh else " ") + f"and {total - shown} more"
+    out.append(cur)
+    return out
+
+
+def _days_text(review: str | None, today: date) -> str:
+    if not review:
+        return "no review date yet (review date <when>)"
+    d = date.fromisoformat(review)
+    n = (d - today).days
+    when = fmt_date(d, today)
+    if n > 1:
+        return f"review {when}, in {n} days"
+    if n == 1:
+        return f"review {when}, tomorrow"
+    if n == 0:
+        return f"review {when}, today"
+    return f"last review {when} ({-n} days ago; review date <when> sets the next)"
+
+
+def _team_zones(store, config, team: str) -> tuple[dict | None, str, str]:
+    row = store.team(team)
+    tz = (row or {}).get("tz") or config.tz
+    return row, tz, (row or {}).get("digest_tz") or tz
+
+
+def _names(store, ids) -> dict:
+    return store.person_names([i for i in ids if i])
+
+
+def _who(r, identity: str | None, names: dict) -> str:
+    from .context import display_name
+
+    return r.text(display_name(identity, names))
+
+
+# -- the weekly digest ---------------------------------------------------------------------
+
+
+def build_digest(store, config, team: str, now: datetime, renderer, short: bool = False, *,
+                 until: datetime | None = None) -> str:
+    """The team's weekly digest at `now`: goals by status, the week's changes and learnings, KPIs with
+    their trend, days until the review. The week is the 7 days (same wall time, across DST) up to
+    `until` (a scheduled digest passes its slot), else up to now."""
+    r = renderer
+    row, tzname, dtzname = _team_zones(store, config, team)
+    tz, dtz = zone(tzname), zone(dtzname)
+    end = until or now
+    start = week_before(end, dtz)
+    today = now.astimezone(tz).date()
+    quarter = quarter_of(today, config.fiscal_start)
+    lim = SHORT if short else LONG
+    s_end, s_start = iso(end), iso(start)
+
+    counts = store.count_goals(team, quarter.label)
+    total = sum(counts.values())
+    goals = store.all(
+        "SELECT id, title, status, st FROM (SELECT id, title, status, COALESCE(status, 'none') AS st,"
+        " ROW_NUMBER() OVER (PARTITION BY COALESCE(status, 'none') ORDER BY id) AS rn"
+        " FROM goals WHERE team = ? AND quarter = ? AND deleted = 0) WHERE rn <= ?",
+        (team, quarter.label, lim["goals"]),
+    )
+    by_status: dict[str, list[dict]] = {}
+    for g in goals:
+        by_status.setdefault(g["st"], []).append(g)
+
+    ev_where = " FROM goal_events e JOIN goals g ON g.id = e.goal_id WHERE g.team = ? AND e.at > ? AND e.at <= ?"
+    n_events = store.one("SELECT COUNT(*) AS n" + ev_where, (team, s_start, s_end))["n"]
+    events = store.all(
+        "SELECT e.goal_id, e.action, e.changes, e.note, e.by, g.title" + ev_where + " ORDER BY e.at, e.id LIMIT ?",
+        (team, s_start, s_end, lim["events"]),
+    ) if n_events else []
+
+    ln_where = " FROM learnings WHERE team = ? AND at > ? AND at <= ?"
+    n_learnings = store.one("SELECT COUNT(*) AS n" + ln_where, (team, s_start, s_end))["n"]
+    learnings = store.all(
+        "SELECT goal_id, text, by" + ln_where + " ORDER BY at DESC, id DESC LIMIT ?",
+        (team, s_start, s_end, lim["learnings"]),
+    ) if n_learnings else []
+
+    kpis = store.all("SELECT * FROM kpis WHERE team = ? ORDER BY name LIMIT ?", (team, lim["kpis"] + 1))
+    n_kpis = len(kpis) if len(kpis) <= lim["kpis"] else store.one(
+        "SELECT COUNT(*) AS n FROM kpis WHERE team = ?", (team,))["n"]
+    kpi_texts = [_kpi_text(store, r, k, s_end) for k in kpis[: lim["kpis"]]]
+
+    names = _names(store, [e["by"] for e in events] + [l["by"] for l in learnings])
+    review = (row or {}).get("review_date")
+    head = (f"{r.bold('Weekly digest')} · {r.text(team)} · {quarter.label} · week to "
+            f"{fmt_date(end.astimezone(dtz).date(), today)} · {_days_text(review, today)}")
+    summary = ", ".join(f"{counts[s]} {_status_word(r, s)}" for s in STATUS_ORDER if counts.get(s))
+    goals_line = f"Goals ({total}): {summary}" if total else f"Goals: none in {quarter.label} yet (goal add <title>)"
+    event_items = [_event_text(r, e, names, short) for e in events]
+    learning_items = [_learning_text(r, l, names, 50 if short else 120) for l in learnings]
+
+    if short:
+        lines = [clip_bytes(head), clip_bytes(goals_line)]
+        open_goals = by_status.get("none", []) + by_status.get("off-track", []) + by_status.get("at-risk", [])
+        n_open = counts.get("none", 0) + counts.get("off-track", 0) + counts.get("at-risk", 0)
+        if open_goals:
+            items = [f"#{g['id']} {r.text(clip(g['title'], 40))} ({_status_word(r, g['st'])})" for g in open_goals]
+            lines += pack("Needs attention: ", items, n_open)
+        lines += pack(f"This week ({n_events} change{'s' * (n_events != 1)}): ", event_items, n_events,
+                      lines=2) if n_events else ["This week: no goal changed"]
+        if n_learnings:
+            lines += pack(f"New learnings ({n_learnings}): ", learning_items, n_learnings)
+        else:
+            lines.append("New learnings: none this week (learning <goal-id> <text>)")
+        if kpi_texts:
+            lines += pack("KPIs: ", kpi_texts, n_kpis)
+        return "\n".join(lines[:SHORT_LINES])
+
+    lines = [head, goals_line]
+    for s in STATUS_ORDER:
+        if not counts.get(s):
+            continue
+        items = [f"#{g['id']} {r.text(clip(g['title'], 60))}" for g in by_status.get(s, [])]
+        more = counts[s] - len(items)
+        lines.append(f"  {_status_word(r, s)} ({counts[s]}): " + ", ".join(items) + (f" and {more} more" if more else ""))
+    if n_events:
+        lines.append(f"This week ({n_events} change{'s' * (n_events != 1)}):")
+        lines += [f"  {t}" for t in event_items]
+        if n_events > len(events):
+            lines.append(f"  and {n_events - len(events)} more")
+    else:
+        lines.append("This week: no goal changed")
+    if n_learnings:
+        lines.append(f"New learnings ({n_learnings}):")
+        lines += [f"  {t}" for t in learning_items]
+        if n_learnings > len(learnings):
+            lines.append(f"  and {n_learnings - len(learnings)} more (learnings)")
+    else:
+        lines.append("New learnings: none this week (learning <goal-id> <text>)")
+    if kpi_texts:
+        lines.append("KPIs:")
+        lines += [f"  {t}" for t in kpi_texts]
+        if n_kpis > len(kpi_texts):
+            lines.append(f"  and {n_kpis - len(kpi_texts)} more (kpi list)")
+    return "\n".join(lines)
+
+
+def clip_bytes(line: str, limit: int = LINE_BYTES) -> str:
+    if len(line.encode()) <= limit:
+        return line
+    b = line.encode()[: limit - 3]
+    return b.decode("utf-8", "ignore") + "…"
+
+
+def _status_word(r, status: str | None) -> str:
+    if not status or status == "none":
+        return "no status"
+    return r.status(status)
+
+
+def _event_text(r, e: dict, names: dict, short: bool) -> str:
+    title = r.text(clip(e["title"], 30 if short else 60))
+    what = e["action"]
+    try:
+        changes = json.loads(e["changes"] or "{}")
+    except ValueError:
+        changes = {}
+    if what == "create":
+        text = "added"
+    elif what == "delete":
+        text = "deleted"
+    elif what == "status":
+        old, new = (changes.get("status") or [None, None])[:2]
+        if "status" not in changes:
+            new = old = None
+        text = f"{_status_word(r, old)} -> {_status_word(r, new)}" if new else "status set again"
+        if e["note"]:
+            text += f' "{r.text(clip(e["note"], 40 if short else 100))}"'
+    else:
+        text = "edited " + (", ".join(sorted(changes)) or "nothing")
+    by = "" if short else f" ({_who(r, e['by'], names)})"
+    return f"#{e['goal_id']} {title}: {text}{by}"
+
+
+def _learning_text(r, l: dict, names: dict, n: int) -> str:
+    on = f"#{l['goal_id']}" if l["goal_id"] else "team"
+    return f'{on}: "{r.text(clip(l["text"], n))}" ({_who(r, l["by"], names)})'
+
+
+def _kpi_text(store, r, k: dict, until: str) -> str:
+    rows = store.all(
+        "SELECT value FROM kpi_values WHERE kpi_id = ? AND at <= ? ORDER BY at DESC, id DESC LIMIT 8",
+        (k["id"], until),
+    )
+    name = r.text(k["name"])
+    unit = r.text(k["unit"]) if k["unit"] else None
+    if not rows:
+        return f"{name}: no value yet"
+    values = [row["value"] for row in reversed(rows)]
+    text = f"{name} {fmt_value(values[-1], unit)}"
+    spark = sparkline(values)
+    if spark:
+        text += f" {spark} ({judge(values[0], values[-1], k['better'])})"
+    return text
+
+
+# -- the review reminder -------------------------------------------------------------------
+
+
+def build_reminder(store, config, team: str, now: datetime, renderer, short: bool = False, *,
+                   review: str | None = None, days: int | None = None) -> str:
+    """Before the review: the goals with no final status and the goals with no learning, of the
+    quarter the review reviews and the quarter of today (each named `#id title`)."""
+    r = renderer
+    row, tzname, _ = _team_zones(store, config, team)
+    today = now.astimezone(zone(tzname)).date()
+    review = review or (row or {}).get("review_date")
+    quarters: list[Quarter] = []
+    if review:
+        quarters.append(reviewed_quarter(date.fromisoformat(review), config.fiscal_start))
+    current = quarter_of(today, config.fiscal_start)
+    if current not in quarters:
+        quarters.append(current)
+    labels = [q.label for q in quarters]
+    cap = SHORT["reminder"] if short else LONG["reminder"]
+    marks = ",".join("?" * len(labels))
+    finals = ",".join(f"'{s}'" for s in FINAL_STATUSES)
+    base = f" FROM goals g WHERE g.team = ? AND g.quarter IN ({marks}) AND g.deleted = 0"
+    open_where = base + f" AND (g.status IS NULL OR g.status NOT IN ({finals}))"
+    bare_where = base + " AND NOT EXISTS (SELECT 1 FROM learnings l WHERE l.goal_id = g.id)"
+    params = (team, *labels)
+    n_open = store.one("SELECT COUNT(*) AS n" + open_where, params)["n"]
+    open_goals = store.all("SELECT g.id, g.title, g.status" + open_where + " ORDER BY g.id LIMIT ?", (*params, cap))
+    n_bare = store.one("SELECT COUNT(*) AS n" + bare_where, params)["n"]
+    bare = store.all("SELECT g.id, g.title" + bare_where + " ORDER BY g.id LIMIT ?", (*params, cap))
+
+    when = _days_text(review, today)
+    lines = [f"{r.bold('Reminder')}: {r.text(team)}'s quarterly {when} · goals of {' and '.join(labels)}"]
+    width = 120 if short else 200
+    open_items = [f"#{g['id']} {r.text(clip(g['title'], width))}: {_status_word(r, g['status'])}" for g in open_goals]
+    bare_items = [f"#{g['id']} {r.text(clip(g['title'], width))}" for g in bare]
+    if short:
+        lines += pack(f"No final status yet ({n_open}): ", open_items, n_open, lines=3) if n_open else [
+            "Every goal has a final status."]
+        lines += pack(f"No learning yet ({n_bare}): ", bare_items, n_bare, lines=3) if n_bare else [
+            "Every goal has a learning."]
+        return "\n".join(clip_bytes(l) for l in lines)
+    if n_open:
+        lines.append(f"No final status yet ({n_open}; goal hit|partial|miss <id> [note]):")
+        lines += [f"  {t}" for t in open_items]
+        if n_open > len(open_items):
+            lines.append(f"  and {n_open - len(open_items)} more (goal list status:none)")
+    else:
+        lines.append("Every goal has a final status.")
+    if n_bare:
+        lines.append(f"No learning yet ({n_bare}; learning <goal-id> <text>):")
+        lines += [f"  {t}" for t in bare_items]
+        if n_bare > len(bare_items):
+            lines.append(f"  and {n_bare - len(bare_items)} more")
+    else:
+        lines.append("Every goal has a learning.")
+    return "\n".join(lines)
