@@ -7,6 +7,7 @@ Mode redeliveries are handled once across restarts and processes.
 """
 from __future__ import annotations
 
+import logging
 import re
 import signal
 import threading
@@ -136,6 +137,7 @@ class SlackAdapter:
             retry_handlers=[ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=retries)],
         )
         self.app = App(
+            logger=_bolt_logger(),
             client=client,
             signing_secret=secret,  # never read from os.environ behind our back
             token_verification_enabled=False,
@@ -310,6 +312,20 @@ class SlackAdapter:
                 log_problem("reporting a problem", e2)
 
 
+class _DropTokenNotice(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN in os.environ is unused when it is given a client: it is the same token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("goalkeeper.slack")
+    if not logger.filters:
+        logger.addFilter(_DropTokenNotice())
+    return logger
+
+
 def _ack_only(ack) -> None:
     ack()
 
@@ -363,7 +379,10 @@ def serve(env: Mapping[str, str], bot, clock: Callable[[], datetime] | None = No
             print(f"goalkeeper slack: connected in Socket Mode as {auth.get('user')}", flush=True)
             while not stop.wait(0.5):
                 pass
-            handler.close()
+            # close() can sit up to 3 s on its threads' timeouts; the socket is closed at exit anyway
+            closing = threading.Thread(target=handler.close, daemon=True)
+            closing.start()
+            closing.join(1.0)
         else:
             server = make_http_server(app, port=int(port_raw))
             thread = threading.Thread(target=server.run, name="goalkeeper-slack-http", daemon=True)

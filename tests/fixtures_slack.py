@@ -35,6 +35,7 @@ class Call:
     body: dict
     headers: dict
     at: float = field(default_factory=time.monotonic)
+    answer: dict | None = None  # what the stand-in answered (Web API methods)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -162,7 +163,8 @@ class SlackWebStandIn:
                     "ok": False,
                     "error": "ratelimited",
                 }
-            self.calls.append(Call(method, path, body, headers))
+            call = Call(method, path, body, headers)
+            self.calls.append(call)
             self._cond.notify_all()
             failure = next((i for i, (m, _) in enumerate(self._failures) if m == method), None)
             if failure is not None:
@@ -177,7 +179,8 @@ class SlackWebStandIn:
             if method == "upload":
                 return 200, {"Content-Type": "text/plain"}, f"OK - {len(raw)}".encode()
             ts = f"{1700000000 + next(self._ts)}.000100"
-        return 200, {"Content-Type": "application/json"}, self._api(method, body, headers, ts)
+        call.answer = self._api(method, body, headers, ts)
+        return 200, {"Content-Type": "application/json"}, call.answer
 
     def _api(self, method: str, body: dict, headers: dict, ts: str) -> dict:
         auth = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
@@ -467,7 +470,8 @@ NOW = "2016-01-04T10:00:00+00:00"  # a Monday in FY2016Q3 (fiscal year from July
 class SlackRig:
     """The real core on a real SQLite file, behind a real Bolt app served over HTTP, talking to the stand-in."""
 
-    def __init__(self, db_path: str, api: SlackWebStandIn, env: dict | None = None, now: str = NOW):
+    def __init__(self, db_path: str, api: SlackWebStandIn, env: dict | None = None, now: str = NOW,
+                 http: bool = True):
         from datetime import datetime
 
         self.api = api
@@ -482,6 +486,7 @@ class SlackRig:
         }
         self.now = datetime.fromisoformat(now)
         self.http = None
+        self.serve_http = http
         self.start()
 
     def start(self) -> None:
@@ -490,7 +495,8 @@ class SlackRig:
 
         self.config, self.store, self.bot = build(self.env)
         self.app = build_app(self.env, self.bot, clock=lambda: self.now)
-        self.http = BoltOverHttp(make_http_server(self.app, host="127.0.0.1", port=0))
+        if self.serve_http:
+            self.http = BoltOverHttp(make_http_server(self.app, host="127.0.0.1", port=0))
 
     def restart(self) -> None:
         """A new process, as far as the app can tell: new store, core and app on the same SQLite file."""
