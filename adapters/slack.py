@@ -11,6 +11,7 @@ import logging
 import re
 import signal
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Callable, Mapping
@@ -22,6 +23,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from bot.model import Actor, Channel, Message, Reply
 
 from .slack_blocks import to_messages
+from .slack_text import COMMANDS, command_text, from_slack, is_slow, strip_mention  # noqa: F401 (COMMANDS: API)
 from .slack_outbox import ChannelPacer, OutboxWorker, log_problem, post_messages, utc_now
 
 try:
@@ -34,66 +36,8 @@ except ImportError:  # the core's config module is not there yet
 
 PROBLEM = "error: the bot hit a problem, try again"
 SLACK_API_URL = "https://slack.com/api/"
-COMMANDS = ("goal", "learning", "learnings", "kpi", "review", "digest", "team", "goalkeeper")
 RESPONSE_URL_POSTS = 5  # Slack takes at most 5 posts per response_url
-_LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>[\s:,]*")
-
-
-def command_text(command: str, text: str) -> str:
-    """`/goal` + `add X` -> `goal add X`; `/goalkeeper` alone is help, `/goalkeeper goal list` is `goal list`."""
-    name = command.lstrip("/").strip().lower()
-    text = (text or "").strip()
-    if name not in COMMANDS or name == "goalkeeper":
-        return text or "help"
-    return f"{name} {text}".strip()
-
-
-def strip_mention(text: str, bot_user_id: str | None) -> str:
-    """`<@UBOT> goal list` -> `goal list` (only a leading mention of the bot itself)."""
-    m = _LEADING_MENTION.match(text or "")
-    if m and (not bot_user_id or m.group(0).lstrip().startswith(f"<@{bot_user_id}")):
-        return text[m.end():].strip()
-    return (text or "").strip()
-
-
-_TOKEN = re.compile(r"<([^<>]*)>")
-
-
-def _plain_token(m: re.Match) -> str:
-    target, _, label = m.group(1).partition("|")
-    if target.startswith("@"):
-        return m.group(0)  # a user mention: the core resolves `<@U123|greg>` to that Slack user
-    if target.startswith("#"):
-        return "#" + (label or target[1:])
-    if target.startswith("!subteam^"):
-        return label or "@" + target[len("!subteam^"):]
-    if target.startswith("!"):
-        return label if target.startswith("!date") and label else "@" + (label.lstrip("@") or target[1:])
-    if target.startswith("mailto:"):
-        return label or target[len("mailto:"):]
-    if label and label != target.split("://", 1)[-1]:
-        return f"{label} ({target})"
-    return label or target
-
-
-def from_slack(text: str) -> str:
-    """Slack's wire format back to what the user typed: `<#C1|releng>` -> `#releng`, `<!channel>` ->
-    `@channel`, `<http://x|y>` -> `y (http://x)`, `&lt;` -> `<`; user mentions stay for the core.
-    The core stores plain text and the renderer escapes it again on the way out."""
-    text = _TOKEN.sub(_plain_token, text or "")
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def is_slow(text: str) -> bool:
-    """`review` and `digest` build whole documents; `review date` and `digest schedule/off` are quick."""
-    words = text.lstrip("/!").lower().split()
-    if not words:
-        return False
-    if words[0] == "review":
-        return len(words) < 2 or words[1] != "date"
-    if words[0] == "digest":
-        return len(words) < 2 or words[1] not in ("schedule", "off")
-    return False
+ACK_GRACE = 0.3  # seconds a continuation waits so the ack (first part) reaches Slack before it
 
 
 def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -214,7 +158,7 @@ class SlackAdapter:
     # -- slash commands -----------------------------------------------------
     def on_command(self, ack, body: dict) -> None:
         """Runs before the HTTP response: answer quick commands in the ack, hand slow ones over."""
-        trigger = body.get("trigger_id") or ""
+        trigger = _work_key(body)
         try:
             text = command_text(body.get("command", ""), from_slack(body.get("text", "")))
             channel = body.get("channel_id", "")
@@ -243,17 +187,17 @@ class SlackAdapter:
 
     def finish_command(self, body: dict, respond, client) -> None:
         """Lazy: the slow command's work, or what did not fit in the ack."""
-        work = self._pending.pop(body.get("trigger_id") or "", None)
+        work = self._pending.pop(_work_key(body), None)
         if work is None:
             return
         kind, payload = work
         try:
             if kind == "slow":
                 posts = _as_posts(self.bot.handle(payload))
-                used = 0
             else:
-                posts, used = payload, 0
-            self._respond_all(posts, used, body, respond, client)
+                posts = payload
+                time.sleep(ACK_GRACE)
+            self._respond_all(posts, 0, body, respond, client)
         except Exception as e:
             log_problem(f"command {body.get('command')} (after ack)", e)
             try:
@@ -324,6 +268,11 @@ def _bolt_logger() -> logging.Logger:
     if not logger.filters:
         logger.addFilter(_DropTokenNotice())
     return logger
+
+
+def _work_key(body: dict) -> str:
+    """What ties a slash command's ack to its lazy listener: unique per invocation."""
+    return body.get("trigger_id") or body.get("response_url") or ""
 
 
 def _ack_only(ack) -> None:
