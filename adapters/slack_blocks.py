@@ -14,6 +14,14 @@ MESSAGE_BLOCKS = 50
 MESSAGE_CHARS = 40000
 FALLBACK_CHARS = 300  # the notification text beside the blocks
 _FENCE = "```"
+# the only `<...>` tokens the core may send: user and channel mentions (`<@U123>`, `<#C123|releng>`)
+_RAW_LT = re.compile(r"<(?![@#][UWC][A-Z0-9]+(?:\|[^<>&]*)?>)")
+
+
+def guard(text: str) -> str:
+    """Escape any `<` that does not open a mention: a last line of defence at the edge, so a reply the
+    core forgot to escape (or a future one) can never carry `<!channel>` or a disguised link to Slack."""
+    return _RAW_LT.sub("&lt;", text)
 
 
 def _safe_cut(line: str, limit: int) -> int:
@@ -83,7 +91,7 @@ def to_messages(text: str) -> list[dict]:
     """Slack messages (`{"text", "blocks"}`) carrying `text`: each within 50 blocks and 40,000 characters."""
     messages: list[list[str]] = []
     size = 0
-    for s in split_sections(text):
+    for s in split_sections(guard(text)):
         if not messages or len(messages[-1]) >= MESSAGE_BLOCKS or size + len(s) > MESSAGE_CHARS:
             messages.append([])
             size = 0

@@ -3,6 +3,7 @@ and the stand-in Web API recording what Slack would have received."""
 from __future__ import annotations
 
 import json
+import re
 import time
 
 from tests.fixtures_slack import BOT_ID, BOT_USER_ID, dm_event, mention_event
@@ -54,6 +55,8 @@ def test_every_slash_command_is_answered_in_its_ack(slack):
         assert shows in ack_text(body), (command, text, body)
         assert not ack_text(body).startswith("error"), (command, text, body)
         assert len(body["blocks"]) <= 50 and all(len(b["text"]["text"]) <= 3000 for b in body["blocks"])
+        # no `<` reaches Slack except a mention the bot means (help's `<title>` included)
+        assert not re.search(r"<(?![@#][UWC][A-Z0-9]+>)", ack_text(body) + body["text"]), (command, text, body)
     goal = slack.goals()[0]
     assert goal["title"] == "Migrate Gerrit to Differential"
     assert goal["status"] == "miss" and goal["owner"] == "slack:T0TEST:U1GREG" and goal["quarter"] == "FY2016Q3"
@@ -266,3 +269,18 @@ def test_output_too_long_for_one_message_continues_after_the_ack(slack):
         assert len(c.body["blocks"]) <= 50 and sum(len(b["text"]["text"]) for b in c.body["blocks"]) <= 40000
         assert all(len(b["text"]["text"]) <= 3000 for b in c.body["blocks"])
         assert c.body["response_type"] == "ephemeral"
+
+
+def test_concurrent_commands_each_get_their_own_goal(slack):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def add(i):
+        return slack.command("/goal", f"add Parallel goal {i}", user_id=f"U{i:03d}", user_name=f"user{i}")
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(add, range(24)))
+    assert all(status == 200 and body["response_type"] == "in_channel" for status, body, _ in results)
+    ids = sorted(int(ack_text(body).split()[0].lstrip("#")) for _, body, _ in results)
+    assert ids == list(range(1, 25))
+    assert sorted(g["title"] for g in slack.goals()) == sorted(f"Parallel goal {i}" for i in range(24))
+    assert max(took for _, _, took in results) < 2.0

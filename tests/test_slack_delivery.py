@@ -5,7 +5,7 @@ import threading
 import time
 from datetime import timedelta
 
-from adapters.slack_blocks import MESSAGE_BLOCKS, SECTION_CHARS, split_sections, to_messages
+from adapters.slack_blocks import MESSAGE_BLOCKS, SECTION_CHARS, guard, split_sections, to_messages
 from adapters.slack_outbox import ChannelPacer, OutboxWorker, channel_id, post_messages
 
 
@@ -45,18 +45,19 @@ def test_a_failed_post_stays_in_the_outbox_for_a_later_pass(slack):
     assert len(slack.api.calls_to("chat.postMessage")) == 2
 
 
-def test_the_scheduler_pass_queues_and_delivers_a_digest(slack, monkeypatch):
+def test_the_scheduler_pass_queues_and_delivers_the_weekly_digest_once(slack):
+    slack.command("/team", "set releng")
     slack.command("/goal", "add Something worth a digest")
-    queued = []
-
-    def tick(now):  # the schedule is another issue's; here tick queues what a digest would be
-        queued.append(now)
-        return int(slack.bot.enqueue("slack:T0TEST:C1RELENG", "slack", "digest text", now, key="digest:1") is not None)
-
-    monkeypatch.setattr(slack.bot, "tick", tick)
+    slack.command("/digest", "schedule monday 09:00")
     worker = worker_for(slack)
-    assert worker.run_once() == 1 and queued == [slack.now]
-    assert worker.run_once() == 0  # the same key is queued once
+    assert worker.run_once() == 0  # set on Monday 10:00: the first slot is next Monday
+    slack.now += timedelta(days=7, minutes=-59)  # Monday 2016-01-11 09:01
+    assert worker.run_once() == 1
+    [post] = slack.api.calls_to("chat.postMessage")
+    assert post.body["channel"] == "C1RELENG"
+    assert "Something worth a digest" in "\n".join(b["text"]["text"] for b in post.body["blocks"])
+    slack.now += timedelta(minutes=5)
+    assert worker.run_once() == 0  # exactly one per channel and slot
     assert len(slack.api.calls_to("chat.postMessage")) == 1
 
 
@@ -160,3 +161,10 @@ def test_messages_stay_within_50_blocks_and_40000_characters():
     assert sum(len(m["blocks"]) for m in msgs) == 30 and len(msgs) == 3
     assert all(m["text"] and len(m["text"]) <= 301 for m in msgs)
     assert to_messages("") == [] and len(to_messages("x")[0]["blocks"]) <= MESSAGE_BLOCKS
+
+
+def test_only_mentions_pass_the_edge_unescaped():
+    sent = guard("usage: goal add <title> <!channel> <http://x|y> by <@U2ANN> in <#C1|releng> &lt;kept&gt;")
+    assert sent == "usage: goal add &lt;title> &lt;!channel> &lt;http://x|y> by <@U2ANN> in <#C1|releng> &lt;kept&gt;"
+    [message] = to_messages("<!here> hi")
+    assert message["blocks"][0]["text"]["text"] == "&lt;!here> hi" and message["text"] == "&lt;!here> hi"
