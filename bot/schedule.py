@@ -99,8 +99,8 @@ def reviewed_quarter(review: date, fiscal_start: int = 1) -> Quarter:
     return quarter_of(review + REVIEW_LEAD, fiscal_start).prev()
 
 
-def digest_key(channel_key: str, slot: datetime) -> str:
-    return f"{channel_key}|digest|{iso(slot)}"
+def digest_key(channel_key: str, slot: datetime | str) -> str:
+    return f"{channel_key}|digest|{slot if isinstance(slot, str) else iso(slot)}"
 
 
 def reminder_key(channel_key: str, days: int, review: str) -> str:
@@ -164,7 +164,7 @@ def plan(rows: list[dict], now: datetime, default_tz: str = "UTC") -> tuple[list
     now = now.astimezone(UTC)
     out: list[Due] = []
     nxt: datetime | None = None
-    weekly: dict[tuple, tuple[datetime, datetime]] = {}
+    weekly: dict[tuple, tuple[datetime, datetime, str]] = {}
     reviews: dict[tuple, tuple] = {}
     for row in rows:
         if row["digest_enabled"]:
@@ -173,13 +173,13 @@ def plan(rows: list[dict], now: datetime, default_tz: str = "UTC") -> tuple[list
             slots = weekly.get(spec)
             if slots is None:
                 h, m = parse_hhmm(row["digest_time"])
-                slots = weekly[spec] = weekly_slots(now, int(row["digest_weekday"]) % 7, h, m,
-                                                    _zone(tzname, default_tz))
-            latest, following = slots
+                latest, following = weekly_slots(now, int(row["digest_weekday"]) % 7, h, m, _zone(tzname, default_tz))
+                slots = weekly[spec] = (latest, following, iso(latest))
+            latest, following, latest_iso = slots
             since = _instant(row["digest_since"])
             born = _instant(row["channel_since"])
             if (since is None or latest > since) and (born is None or latest > born):
-                out.append(Due(digest_key(row["key"], latest), row["key"], row["platform"], row["team"],
+                out.append(Due(digest_key(row["key"], latest_iso), row["key"], row["platform"], row["team"],
                                "digest", latest))
             if nxt is None or following < nxt:
                 nxt = following
