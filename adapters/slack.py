@@ -26,12 +26,7 @@ from .slack_blocks import to_messages
 from .slack_text import COMMANDS, command_text, from_slack, is_slow, strip_mention  # noqa: F401 (COMMANDS: API)
 from .slack_outbox import ChannelPacer, OutboxWorker, log_problem, post_messages, utc_now
 
-try:
-    from bot.config import ConfigError
-except ImportError:  # the core's config module is not there yet
-
-    class ConfigError(Exception):  # type: ignore[no-redef]
-        pass
+from bot.config import ConfigError
 
 
 PROBLEM = "error: the bot hit a problem, try again"
@@ -90,9 +85,8 @@ class SlackAdapter:
         )
         self._registered: set[str] = set()
         self._names: dict[str, str] = {}  # Slack id -> name (users and channels), learned as we go
-        self._pending: dict[str, tuple] = {}  # trigger_id -> work the lazy listener finishes
+        self._pending: dict[str, tuple] = {}  # _work_key(body) -> what the lazy listener finishes
         self._lock = threading.Lock()
-        self._seen_local: set[str] = set()
         self._wire()
 
     # -- wiring -------------------------------------------------------------
@@ -146,14 +140,8 @@ class SlackAdapter:
         return name
 
     def _seen(self, event_id: str, at: datetime) -> bool:
-        seen_event = getattr(getattr(self.bot, "store", None), "seen_event", None)
-        if seen_event is not None:
-            return bool(seen_event(event_id, at))
-        with self._lock:  # only until the store can remember events
-            if event_id in self._seen_local:
-                return True
-            self._seen_local.add(event_id)
-            return False
+        """True if this event was handled before, by this process or another, before or after a restart."""
+        return bool(self.bot.store.seen_event(event_id, at))
 
     # -- slash commands -----------------------------------------------------
     def on_command(self, ack, body: dict) -> None:
@@ -176,7 +164,7 @@ class SlackAdapter:
             if not posts:
                 ack()
                 return
-            response_type, first, _ = posts[0]
+            response_type, first = posts[0]
             ack(text=first["text"], blocks=first["blocks"], response_type=response_type)
             if len(posts) > 1:
                 self._pending[trigger] = ("rest", posts[1:])
@@ -197,7 +185,7 @@ class SlackAdapter:
             else:
                 posts = payload
                 time.sleep(ACK_GRACE)
-            self._respond_all(posts, 0, body, respond, client)
+            self._respond_all(posts, body, respond, client)
         except Exception as e:
             log_problem(f"command {body.get('command')} (after ack)", e)
             try:
@@ -205,10 +193,11 @@ class SlackAdapter:
             except Exception as e2:
                 log_problem("reporting a problem", e2)
 
-    def _respond_all(self, posts: list, used: int, body: dict, respond, client) -> None:
+    def _respond_all(self, posts: list, body: dict, respond, client) -> None:
         """Through response_url while it takes posts (5 each), then chat.postMessage / chat.postEphemeral."""
         channel, user = body.get("channel_id", ""), body.get("user_id", "")
-        for response_type, m, _ in posts:
+        used = 0
+        for response_type, m in posts:
             if used < RESPONSE_URL_POSTS:
                 used += 1
                 resp = respond(text=m["text"], blocks=m["blocks"], response_type=response_type)
@@ -241,10 +230,10 @@ class SlackAdapter:
             user_name = self._lookup(client, "user", user)
             channel_name = "" if private else self._lookup(client, "channel", channel)
             msg = self._message(text or "help", team, user, user_name, channel, channel_name, private, now)
-            for _, m, error in _as_posts(self.bot.handle(msg)):
+            for reply in self.bot.handle(msg):
                 # asked in the open, answered in the open; an error goes to the asker alone (a DM is already private)
-                to_user = user if error and not private else None
-                post_messages(client, self.pacer, channel, [m], thread_ts=thread_ts, user=to_user)
+                to_user = user if reply.error and not private else None
+                post_messages(client, self.pacer, channel, to_messages(reply.text), thread_ts=thread_ts, user=to_user)
         except Exception as e:
             log_problem(f"event {body.get('event_id')}", e)
             try:
@@ -279,12 +268,12 @@ def _ack_only(ack) -> None:
     ack()
 
 
-def _as_posts(replies: list[Reply]) -> list[tuple[str, dict, bool]]:
-    """Replies as (response_type, message, error) in order: errors and answers to the asker, changes to the channel."""
+def _as_posts(replies: list[Reply]) -> list[tuple[str, dict]]:
+    """Replies as (response_type, message) in order: errors and answers to the asker, changes to the channel."""
     posts = []
     for r in replies or []:
         response_type = "in_channel" if r.public and not r.error else "ephemeral"
-        posts += [(response_type, m, r.error) for m in to_messages(r.text)]
+        posts += [(response_type, m) for m in to_messages(r.text)]
     return posts
 
 

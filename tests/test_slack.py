@@ -284,3 +284,16 @@ def test_concurrent_commands_each_get_their_own_goal(slack):
     assert ids == list(range(1, 25))
     assert sorted(g["title"] for g in slack.goals()) == sorted(f"Parallel goal {i}" for i in range(24))
     assert max(took for _, _, took in results) < 2.0
+
+
+def test_a_long_answer_to_a_mention_continues_in_a_thread_under_its_first_part(slack):
+    for i in range(20):
+        slack.command("/learning", f"lesson {i:02d} " + "x" * 1980)
+    slack.event(mention_event("learnings"))
+    posts = slack.api.wait_for("chat.postMessage", 2)
+    time.sleep(0.2)
+    posts = slack.api.calls_to("chat.postMessage")
+    assert len(posts) >= 2 and "thread_ts" not in posts[0].body
+    assert all(p.body["thread_ts"] == posts[0].answer["ts"] for p in posts[1:])
+    shown = "\n".join(texts(posts))
+    assert all(shown.count(f"lesson {i:02d} ") == 1 for i in range(20))
