@@ -18,6 +18,7 @@ from typing import Callable, Mapping
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot.model import Actor, Channel, Message, Reply
@@ -299,8 +300,11 @@ def serve(env: Mapping[str, str], bot, clock: Callable[[], datetime] | None = No
         raise ConfigError(f"PORT must be a port number, not {port_raw!r}")
     try:  # check the token now, so a bad one stops us at start rather than at the first command
         auth = app.client.auth_test()
+    except SlackApiError as e:
+        raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack: {e.response.get('error')}") from None
     except Exception as e:
-        raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack: {getattr(e, 'response', {}).get('error', e)}") from None
+        raise ConfigError(f"GOALKEEPER_SLACK_API_URL: cannot reach Slack's Web API at {app.client.base_url} "
+                          f"({type(e).__name__}: {e})".replace("\n", " ")) from None
     _remember_auth(app, auth)
 
     stop = threading.Event()
@@ -328,8 +332,8 @@ def serve(env: Mapping[str, str], bot, clock: Callable[[], datetime] | None = No
             print(f"goalkeeper slack: serving http://0.0.0.0:{port_raw}/slack/events", flush=True)
             while not stop.wait(0.5):
                 pass
+            server.task_dispatcher.shutdown()  # requests in flight finish first, then the socket closes
             server.close()
-            server.task_dispatcher.shutdown()  # lets requests in flight finish
     finally:
         outbox.stop()
 

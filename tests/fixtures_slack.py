@@ -433,8 +433,8 @@ class BoltOverHttp:
         return self.post(json.dumps(payload), headers=headers, content_type="application/json")
 
     def close(self) -> None:
+        self.server.task_dispatcher.shutdown()  # requests in flight finish first, then the socket closes
         self.server.close()
-        self.server.task_dispatcher.shutdown()
 
 
 @pytest.fixture(scope="session")

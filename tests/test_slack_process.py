@@ -63,6 +63,16 @@ def test_goalkeeper_slack_with_a_refused_token_stops_with_one_line(tmp_path, sla
     assert proc.stderr.strip().count("\n") == 0 and "SLACK_BOT_TOKEN" in proc.stderr and "invalid_auth" in proc.stderr
 
 
+def test_goalkeeper_slack_with_slack_out_of_reach_stops_with_one_line(tmp_path):
+    port = _free_port()  # nothing listens there
+    env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s",
+               GOALKEEPER_SLACK_API_URL=f"http://127.0.0.1:{port}/api/")
+    proc = subprocess.run([sys.executable, "-m", "adapters.cli", "slack"], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode != 0 and proc.stderr.strip().count("\n") == 0, proc.stderr
+    assert "GOALKEEPER_SLACK_API_URL" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
