@@ -168,3 +168,28 @@ def test_only_mentions_pass_the_edge_unescaped():
     assert sent == "usage: goal add &lt;title> &lt;!channel> &lt;http://x|y> by <@U2ANN> in <#C1|releng> &lt;kept&gt;"
     [message] = to_messages("<!here> hi")
     assert message["blocks"][0]["text"]["text"] == "&lt;!here> hi" and message["text"] == "&lt;!here> hi"
+
+
+def test_the_stand_in_answers_the_file_upload_flow_and_limits_response_urls(slack_api):
+    """The stand-in itself: slack_sdk's files_upload_v2 runs through it, and a response_url takes 5 posts."""
+    import urllib.error
+    import urllib.request
+
+    from slack_sdk import WebClient
+
+    from tests.fixtures_slack import BOT_TOKEN
+
+    client = WebClient(base_url=slack_api.base_url, token=BOT_TOKEN)
+    done = client.files_upload_v2(channel="C1", content="# review\n", filename="review.md", title="Review")
+    assert done["ok"] and done["files"][0]["title"] == "Review"
+    assert [c.method for c in slack_api.calls] == ["files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
+    assert slack_api.calls_to("upload")[0].body["raw"] == b"# review\n"
+    statuses = []
+    for _ in range(6):
+        req = urllib.request.Request(slack_api.response_url("five"), data=b'{"text": "x"}',
+                                     headers={"Content-Type": "application/json"})
+        try:
+            statuses.append(urllib.request.urlopen(req).status)
+        except urllib.error.HTTPError as e:
+            statuses.append(e.code)
+    assert statuses == [200] * 5 + [404]
