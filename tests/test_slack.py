@@ -297,3 +297,24 @@ def test_a_long_answer_to_a_mention_continues_in_a_thread_under_its_first_part(s
     assert all(p.body["thread_ts"] == posts[0].answer["ts"] for p in posts[1:])
     shown = "\n".join(texts(posts))
     assert all(shown.count(f"lesson {i:02d} ") == 1 for i in range(20))
+
+
+def test_past_five_response_url_posts_the_rest_goes_through_the_web_api(slack, monkeypatch):
+    from bot.model import Reply
+
+    real = slack.bot.handle
+    huge = "\n\n".join(f"part {i:03d}" for i in range(50 * 7))  # 7 messages of 50 blocks
+
+    def long_answer(msg):
+        return real(msg) + [Reply(huge)]
+
+    monkeypatch.setattr(slack.bot, "handle", long_answer)
+    status, body, _ = slack.command("/goal", "list", response_url=slack.api.response_url("seven"))
+    assert status == 200
+    slack.api.wait_for("chat.postEphemeral", 2)
+    via_url = slack.api.calls_to("response_url")
+    assert len(via_url) == 5
+    rest = slack.api.calls_to("chat.postEphemeral")
+    assert all(c.body["user"] == "U1GREG" and c.body["channel"] == "C1RELENG" for c in rest)
+    shown = "\n".join(texts(via_url) + texts(rest))
+    assert all(shown.count(f"part {i:03d}") == 1 for i in range(350))
