@@ -428,13 +428,15 @@ class IrcClient:
             return [l for l in self.lines[since:] if rx.search(l.text)]
 
 
-def connect_all(*clients: IrcClient, timeout: float = 10.0) -> None:
-    """Connect clients in parallel (InspIRCd registers about one client a second each)."""
+def connect_all(*clients: IrcClient, join: tuple[str, ...] = (), timeout: float = 10.0) -> None:
+    """Connect clients (and join them to `join`) in parallel: each registration or JOIN may cost a second."""
     errors: list[BaseException] = []
 
     def go(c):
         try:
             c.connect(timeout)
+            if join:
+                c.join(*join, timeout=timeout)
         except BaseException as e:  # reported below, in the test's thread
             errors.append(e)
 
@@ -466,16 +468,20 @@ class BotRunner:
         self.adapter = IrcAdapter(IrcConfig.from_env(self.env), self.bot)
         self.thread = threading.Thread(target=self.adapter.run, daemon=True, name="irc-reactor")
 
-    def start(self, timeout: float = 10.0) -> "BotRunner":
+    def start(self, timeout: float = 10.0, wait: bool = True) -> "BotRunner":
         self.thread.start()
-        self.wait_joined(timeout)
+        if wait:
+            self.wait_joined(timeout, own_nick=wait != "joined")
         return self
 
-    def wait_joined(self, timeout: float = 10.0) -> None:
+    def wait_joined(self, timeout: float = 10.0, own_nick: bool = True) -> None:
+        """Registered, in every channel, and (unless told otherwise) under its own nick: a bot stopped
+        by the previous test may hold the nick a moment longer while the server works off its penalty."""
         want = {c.lower() for c in self.adapter.cfg.channels}
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            if self.adapter.registered and want <= set(self.adapter.joined):
+            a = self.adapter
+            if a.registered and want <= set(a.joined) and (not own_nick or a.nick == a.cfg.nick):
                 return
             time.sleep(0.01)
         raise AssertionError(f"bot did not join {sorted(want)} within {timeout}s (joined {sorted(self.adapter.joined)})")
@@ -491,7 +497,7 @@ def run_bot(tmp_path):
     """run_bot(server, channels, nick=..., **IRC_* overrides) -> a started BotRunner (stopped after the test)."""
     runners: list[BotRunner] = []
 
-    def run(server, channels, nick="gkbot", start=True, db=None, busy_timeout_ms=5000, **env) -> BotRunner:
+    def run(server, channels, nick="gkbot", wait=True, db=None, busy_timeout_ms=5000, **env) -> BotRunner:
         full = {"IRC_SERVER": "127.0.0.1", "IRC_PORT": str(server.port), "IRC_TLS": "0", "IRC_NICK": nick,
                 "IRC_CHANNELS": ",".join(channels), "IRC_NETWORK": server.network,
                 "IRC_RATE": "50", "IRC_BURST": "20", "IRC_RECONNECT_MIN": "0.2", "IRC_RECONNECT_MAX": "1",
@@ -499,8 +505,30 @@ def run_bot(tmp_path):
                 **{k: str(v) for k, v in env.items()}}
         r = BotRunner(full, db or str(tmp_path / f"bot{len(runners)}.db"), busy_timeout_ms)
         runners.append(r)
-        return r.start() if start else r
+        return r.start(wait=wait)
 
     yield run
     for r in runners:
         r.stop()
+
+
+def bot_says(client: IrcClient, bot_nick: str, target: str, since: int = 0, count: int = 1,
+             timeout: float = 10.0) -> list[str]:
+    """The texts of the next `count` PRIVMSGs from the bot to `target`, as `client` received them."""
+    pattern = rf"^:{re.escape(bot_nick)}!\S+ PRIVMSG {re.escape(target)} :"
+    lines = client.collect(pattern, count, timeout, since)
+    return [l.text.split(" :", 1)[1] for l in lines]
+
+
+def bot_reply(client: IrcClient, bot_nick: str, target: str, since: int = 0, settle: float = 0.3,
+              timeout: float = 10.0) -> list[str]:
+    """Every PRIVMSG from the bot to `target` after `since`, once at least one came and `settle` s passed quietly."""
+    bot_says(client, bot_nick, target, since, 1, timeout)
+    pattern = rf"^:{re.escape(bot_nick)}!\S+ PRIVMSG {re.escape(target)} :"
+    seen = -1
+    while True:
+        lines = client.matching(pattern, since)
+        if len(lines) == seen:
+            return [l.text.split(" :", 1)[1] for l in lines]
+        seen = len(lines)
+        time.sleep(settle)
