@@ -263,6 +263,7 @@ class SocketModeStandIn:
         try:
             for frame in ws:
                 data = json.loads(frame)
+                data["_at"] = time.monotonic()  # when the ack arrived
                 with self._ack_cond:
                     self.acks.append(data)
                     self._ack_cond.notify_all()
@@ -300,7 +301,6 @@ class SocketModeStandIn:
             while True:
                 for a in self.acks:
                     if a.get("envelope_id") == envelope_id:
-                        a.setdefault("_at", time.monotonic())
                         return a
                 left = deadline - time.monotonic()
                 if left <= 0:
