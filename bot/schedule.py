@@ -187,16 +187,9 @@ def plan(rows: list[dict], now: datetime, default_tz: str = "UTC") -> tuple[list
         if review is None:
             continue
         spec = (row["tz"], review)
-        r = reviews.get(spec)
-        if r is None:
-            tz = _zone(row["tz"], default_tz)
-            slots = reminder_slots(review, tz)
-            ahead = review >= now.astimezone(tz).date()
-            past = [(n, s) for n, s in slots if s <= now] if ahead else []
-            future = [s for n, s in slots if s > now]
-            r = reviews[spec] = (past[-1] if past else None, [n for n, s in slots if past and s >= past[-1][1]],
-                                 future[0] if future else None)
-        latest, later_days, following = r
+        if spec not in reviews:
+            reviews[spec] = _review_plan(review, _zone(row["tz"], default_tz), now)
+        latest, later_days, following = reviews[spec]
         if following is not None and (nxt is None or following < nxt):
             nxt = following
         if latest is None:
@@ -204,11 +197,24 @@ def plan(rows: list[dict], now: datetime, default_tz: str = "UTC") -> tuple[list
         n, slot = latest
         bounds = [b for b in (_instant(row["review_set_at"]), _instant(row["channel_since"])) if b is not None]
         if any(slot < b for b in bounds):
-            continue  # the slot passed before the review date was set or the channel was there
+            continue  # its time passed before the review date was set or before the channel was there
         keys = tuple(reminder_key(row["key"], d, row["review_date"]) for d in later_days)
         out.append(Due(keys[0], row["key"], row["platform"], row["team"], "reminder", slot, n,
                        row["review_date"], keys[1:]))
     return out, nxt
+
+
+def _review_plan(review: date, tz: ZoneInfo, now: datetime):
+    """(latest reminder slot passed, as (days, instant), or None while none has or once the review is over;
+    the days of that reminder and of the later ones; the next reminder instant after now, or None)."""
+    slots = reminder_slots(review, tz)
+    ahead = review >= now.astimezone(tz).date()
+    past = [(n, s) for n, s in slots if s <= now] if ahead else []
+    future = [s for _, s in slots if s > now]
+    if not past:
+        return None, [], future[0] if future else None
+    latest = past[-1]
+    return latest, [n for n, s in slots if s >= latest[1]], future[0] if future else None
 
 
 class _Memo:

@@ -271,7 +271,7 @@ def test_a_year_pass_by_pass(tmp_path):
     print(f"\nyear: {len(passes)} passes, {len(digests)} digests ({len(late)} late), "
           f"{len(reminders)} reminders, {elapsed:.1f}s")
     assert len(printed) == len({v for v in got.values()})  # one print burst per pass that sent anything
-    for team, chans, tz, sched, reviews in TEAMS:
+    for _team, chans, tz, sched, reviews in TEAMS:
         z = ZoneInfo(tz)
         for c in chans:
             mine = sorted(k[2] for k in digests if k[0] == c)
