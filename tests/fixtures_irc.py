@@ -63,7 +63,9 @@ class Ngircd:
 
     network = SERVER_NAME  # the bot's IRC_NETWORK defaults to the server host; tests set it to this
 
-    def __init__(self, workdir: str, port: int | None = None):
+    def __init__(self, workdir: str, port: int | None = None, penalties: bool = True):
+        """`penalties=False` sets MaxPenaltyTime = 0: no 1-second holds on JOIN or every 7th quick line,
+        for any client (the bot's own pacing is tested on a server with them on)."""
         self.dir = workdir
         os.makedirs(os.path.join(workdir, "include"), exist_ok=True)
         self.port = port or free_port()
@@ -77,6 +79,7 @@ Info = Goalkeeper test server
 Listen = 127.0.0.1
 Ports = {self.port}
 [Limits]
+{"" if penalties else "MaxPenaltyTime = 0"}
 MaxNickLength = 30
 MaxConnectionsIP = 0
 PingTimeout = 120
@@ -125,7 +128,7 @@ Password = {OPER_PASSWORD}
 
 @pytest.fixture(scope="session")
 def ngircd(tmp_path_factory):
-    server = Ngircd(str(tmp_path_factory.mktemp("ngircd"))).start()
+    server = Ngircd(str(tmp_path_factory.mktemp("ngircd")), penalties=False).start()
     yield server
     server.stop()
 
@@ -135,8 +138,8 @@ def make_ngircd(tmp_path):
     """Private ngircd instances for tests that kill or pause their server."""
     made: list[Ngircd] = []
 
-    def make() -> Ngircd:
-        s = Ngircd(str(tmp_path / f"ngircd{len(made)}")).start()
+    def make(penalties: bool = True) -> Ngircd:
+        s = Ngircd(str(tmp_path / f"ngircd{len(made)}"), penalties=penalties).start()
         made.append(s)
         return s
 

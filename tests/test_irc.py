@@ -207,8 +207,8 @@ def test_cr_lf_nul_and_ctcp_in_text_never_reach_the_socket(ngircd, run_bot, tmp_
         other.enqueue(conn, None, "irc:irc.test.local:#inject", "irc", "message", "", evil, NOW)
     said = bot_says(hank, "gkbot", "#inject", m, count=5)
     assert said[1:] == ["digest", "QUIT :pwned", "JOIN #evil", "NICK malloryPRIVMSG #inject :VERSION"]
-    raw = [l.raw for l in hank.matching(r"^:gkbot!", since=m)]
-    assert all(b" PRIVMSG #inject :" in r and b"\x00" not in r and b"\x01" not in r for r in raw)
+    raw = [l.raw for l in hank.matching(r"^:gkbot!", since=m) if not l.raw.endswith(b" JOIN :#inject")]
+    assert all(b" PRIVMSG #inject :" in r and b"\x00" not in r and b"\x01" not in r for r in raw), raw
     assert set(bot.adapter.joined) == {"#inject"} and bot.adapter.nick == "gkbot"
     assert bot.adapter.stats["connects"] == 1
     time.sleep(0.5)
