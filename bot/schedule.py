@@ -283,10 +283,12 @@ def _missing(store, candidates: list[Due]) -> list[Due]:
     """The candidates with no key in the outbox, nor a later reminder, nor a later digest of the channel."""
     if not candidates:
         return []
-    keys = [c.key for c in candidates]
-    keys += [k for c in candidates for k in c.later_keys]
-    have = store.outbox_has(keys)
-    due = [c for c in candidates if c.key not in have and not any(k in have for k in c.later_keys)]
+    have = store.outbox_has([c.key for c in candidates])
+    due = [c for c in candidates if c.key not in have]
+    later = [k for c in due for k in c.later_keys]
+    if later:  # rare: a reminder whose key is missing; a later one of the same review may exist
+        have = store.outbox_has(later)
+        due = [c for c in due if not any(k in have for k in c.later_keys)]
     digests = [c for c in due if c.kind == "digest"]
     if digests:
         latest = _latest_digest_slots(store, [c.channel_key for c in digests])

@@ -503,3 +503,16 @@ def test_a_year_without_the_fast_path(tmp_path, monkeypatch):
 
     monkeypatch.setattr(schedule, "_state", lambda store: None)
     test_a_year_pass_by_pass(tmp_path)
+
+
+def test_a_change_by_another_process_is_seen_by_the_next_pass(tmp_path):
+    """The fast path ('nothing due before Monday') must not hide a schedule another process just changed."""
+    w = World(tmp_path / "gk.db")
+    setup_team(w, at("2016-01-04T18:00Z"), review=None)
+    assert w.tick(at("2016-01-09T15:55Z")) == ""                   # nothing due until Monday 17:00Z
+    other = World(tmp_path / "gk.db")                               # another process on the same file
+    other.say("#releng", "digest schedule saturday 09:00", at("2016-01-09T16:00Z"))
+    assert w.tick(at("2016-01-09T16:55Z")) == ""
+    assert "Weekly digest" in w.tick(at("2016-01-09T17:00Z"))       # Saturday 09:00 PST
+    w.say("#releng", "digest off", at("2016-01-09T18:00Z"))         # and a change on the same connection
+    assert w.tick(at("2016-01-16T17:00Z")) == ""
