@@ -99,15 +99,18 @@ def _who(r, identity: str | None, names: dict) -> str:
 
 
 def build_digest(store, config, team: str, now: datetime, renderer, short: bool = False, *,
-                 until: datetime | None = None) -> str:
+                 until: datetime | None = None, since: datetime | None = None) -> str:
     """The team's weekly digest at `now`: goals by status, the week's changes and learnings, KPIs with
     their trend, days until the review. The week is the 7 days (same wall time, across DST) up to
-    `until` (a scheduled digest passes its slot), else up to now."""
+    `until` (a scheduled digest passes its slot), else up to now; it starts at `since` if earlier (the
+    previous slot: a slot moved out of a spring-forward gap leaves no half hour in no digest)."""
     r = renderer
     row, tzname, dtzname = _team_zones(store, config, team)
     tz, dtz = zone(tzname), zone(dtzname)
     end = until or now
     start = week_before(end, dtz)
+    if since is not None and since < start:
+        start = since
     today = now.astimezone(tz).date()
     quarter = quarter_of(today, config.fiscal_start)
     lim = SHORT if short else LONG

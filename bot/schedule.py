@@ -121,6 +121,7 @@ class Due:
     days: int = 0
     review: str = ""
     later_keys: tuple = ()  # a reminder is not sent once a later one of the same review exists
+    schedule: tuple | None = None  # a digest's (weekday, hour, minute, zone): its week starts at the slot before
 
 
 @lru_cache(maxsize=4096)
@@ -173,14 +174,16 @@ def plan(rows: list[dict], now: datetime, default_tz: str = "UTC") -> tuple[list
             slots = weekly.get(spec)
             if slots is None:
                 h, m = parse_hhmm(row["digest_time"])
-                latest, following = weekly_slots(now, int(row["digest_weekday"]) % 7, h, m, _zone(tzname, default_tz))
-                slots = weekly[spec] = (latest, following, iso(latest))
-            latest, following, latest_iso = slots
+                tz = _zone(tzname, default_tz)
+                wd = int(row["digest_weekday"]) % 7
+                latest, following = weekly_slots(now, wd, h, m, tz)
+                slots = weekly[spec] = (latest, following, iso(latest), (wd, h, m, tz))
+            latest, following, latest_iso, schedule = slots
             since = _instant(row["digest_since"])
             born = _instant(row["channel_since"])
             if (since is None or latest > since) and (born is None or latest > born):
                 out.append(Due(digest_key(row["key"], latest_iso), row["key"], row["platform"], row["team"],
-                               "digest", latest))
+                               "digest", latest, schedule=schedule))
             if nxt is None or following < nxt:
                 nxt = following
         review = _day(row["review_date"])
@@ -321,7 +324,10 @@ def _texts(store, config, due: list[Due], now: datetime) -> dict[int, str]:
             short = r.platform == "irc"
             try:
                 if d.kind == "digest":
-                    cache[k] = build_digest(store, config, d.team, now, r, short=short, until=min(d.slot, now))
+                    wd, h, m, tz = d.schedule
+                    before = weekly_slots(d.slot - timedelta(seconds=1), wd, h, m, tz)[0]
+                    cache[k] = build_digest(store, config, d.team, now, r, short=short, until=min(d.slot, now),
+                                            since=before)
                 else:
                     cache[k] = build_reminder(store, config, d.team, now, r, short=short, review=d.review,
                                               days=d.days)

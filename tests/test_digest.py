@@ -262,3 +262,18 @@ def test_speed_digest_of_a_big_team_and_a_pass_over_many_channels(tmp_path):
           f" (repeat pass with nothing changed: {memo_ms:.2f} ms)")
     assert min(digest_ms) <= 50 * 3
     assert min(pass_ms) <= 200 * 3
+
+
+def test_the_week_after_a_slot_moved_out_of_the_gap_leaves_nothing_out(tmp_path):
+    """Sundays 02:30 in Berlin: on Mar 27 2016 it is sent at 03:00 CEST; its week starts at the
+    previous slot (Mar 20 02:30 CET), not at 03:00, so nothing falls between two digests."""
+    w = World(tmp_path / "gk.db")
+    w.say("#night", "team set night tz:Europe/Berlin", at("2016-03-01T00:00Z"))
+    w.say("#night", "digest schedule sunday 02:30", at("2016-03-01T00:00Z"))
+    w.say("#night", "goal add Before the slot", at("2016-03-20T01:29Z"))
+    assert "Before the slot: added" in w.tick(at("2016-03-20T01:30Z"))
+    w.say("#night", "goal add In the half hour", at("2016-03-20T01:45Z"))   # 02:45 CET
+    assert w.tick(at("2016-03-27T00:55Z")) == ""
+    out = w.tick(at("2016-03-27T01:00Z"))                                  # 03:00 CEST, just after the gap
+    week = changes(out)
+    assert "#2 In the half hour: added" in week and "Before the slot" not in week
