@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -282,10 +283,16 @@ logfile "{self.dir}/atheme.log" {{ error; info; }};
 
 
 @pytest.fixture(scope="session")
-def inspircd_atheme(tmp_path_factory):
-    server = InspircdAtheme(str(tmp_path_factory.mktemp("inspircd"))).start()
-    yield server
-    server.stop()
+def inspircd_atheme():
+    # not under pytest's tmp dir: its parents are root-only (0700) and the daemons run as `irc`
+    workdir = tempfile.mkdtemp(prefix="goalkeeper-inspircd-")
+    server = InspircdAtheme(workdir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 # -- a plain IRC client ------------------------------------------------------------------------------
@@ -298,6 +305,17 @@ class Line:
     @property
     def text(self) -> str:
         return self.raw.decode("utf-8", "replace")
+
+    @property
+    def untagged(self) -> str:
+        """The line without its IRCv3 tags (`@account=greg :greg!... PRIVMSG ...` -> `:greg!... PRIVMSG ...`)."""
+        t = self.text
+        return t.split(" ", 1)[1] if t.startswith("@") else t
+
+    @property
+    def body(self) -> str:
+        """The trailing parameter (a PRIVMSG's text)."""
+        return self.untagged.split(" :", 1)[1] if " :" in self.untagged else ""
 
 
 class IrcClient:
@@ -518,20 +536,23 @@ def run_bot(tmp_path):
 def bot_says(client: IrcClient, bot_nick: str, target: str, since: int = 0, count: int = 1,
              timeout: float = 10.0) -> list[str]:
     """The texts of the next `count` PRIVMSGs from the bot to `target`, as `client` received them."""
-    pattern = rf"^:{re.escape(bot_nick)}!\S+ PRIVMSG {re.escape(target)} :"
-    lines = client.collect(pattern, count, timeout, since)
-    return [l.text.split(" :", 1)[1] for l in lines]
+    lines = client.collect(bot_line(bot_nick, target), count, timeout, since)
+    return [l.body for l in lines]
+
+
+def bot_line(bot_nick: str, target: str) -> str:
+    """A pattern for the bot's PRIVMSGs to `target`, with or without IRCv3 tags in front."""
+    return rf"^(@\S+ )?:{re.escape(bot_nick)}!\S+ PRIVMSG {re.escape(target)} :"
 
 
 def bot_reply(client: IrcClient, bot_nick: str, target: str, since: int = 0, settle: float = 0.3,
               timeout: float = 10.0) -> list[str]:
     """Every PRIVMSG from the bot to `target` after `since`, once at least one came and `settle` s passed quietly."""
     bot_says(client, bot_nick, target, since, 1, timeout)
-    pattern = rf"^:{re.escape(bot_nick)}!\S+ PRIVMSG {re.escape(target)} :"
     seen = -1
     while True:
-        lines = client.matching(pattern, since)
+        lines = client.matching(bot_line(bot_nick, target), since)
         if len(lines) == seen:
-            return [l.text.split(" :", 1)[1] for l in lines]
+            return [l.body for l in lines]
         seen = len(lines)
         time.sleep(settle)

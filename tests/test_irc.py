@@ -89,7 +89,7 @@ def test_long_multibyte_reply_fits_512_bytes_as_relayed(ngircd, run_bot):
     for line in lines:
         assert len(line.raw) + 2 <= 512  # as relayed to carol, prefix and CRLF included
         line.raw.decode("utf-8")  # strict: never a character cut in two
-    text = "".join(l.text.split(" :", 1)[1] for l in lines)
+    text = "".join(l.body for l in lines)
     assert title.replace(" ", "") in text.replace(" ", "")
 
 

@@ -1,0 +1,167 @@
+"""Identity against real services: InspIRCd 3 with Atheme linked, SASL PLAIN, account-tag, extended-join.
+
+A nick alone never proves who someone is: a goal belongs to `irc:TestNet:<account>` whatever nick the
+account uses, and someone who takes that nick without that account is someone else.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timezone
+
+import pytest
+from irc.client import Event, NickMask
+
+from adapters.irc import IrcAdapter, IrcConfig
+from storage.sqlite import Store
+from tests.fixtures_irc import INSP_NETWORK, IrcClient, bot_says, connect_all
+
+ACCOUNTS = {"gkbot": "botpass", "greg": "gregpass", "mallory": "mallpass", "boss": "bosspass"}
+ADMINS = f"irc:{INSP_NETWORK}:boss"
+
+
+@pytest.fixture(scope="module")
+def services(inspircd_atheme):
+    """The server with its accounts registered (in parallel: each registration takes about a second)."""
+    threads = [threading.Thread(target=inspircd_atheme.register, args=(a, p)) for a, p in ACCOUNTS.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return inspircd_atheme
+
+
+def sasl_client(server, nick: str, account: str, user: str | None = None) -> IrcClient:
+    return IrcClient(server.port, nick, user=user, caps=("account-tag", "extended-join"),
+                     sasl=(account, ACCOUNTS[account]))
+
+
+def test_accounts_not_nicks_decide_who_may_change_a_goal(services, run_bot):
+    bot = run_bot(services, ["#acct"], wait=False, IRC_SASL_USERNAME="gkbot", IRC_SASL_PASSWORD="botpass",
+                  GOALKEEPER_ADMINS=ADMINS)
+    greg = sasl_client(services, "greg", "greg")
+    stranger = IrcClient(services.port, "stranger", user="greg")  # same user name, no account
+    impostor = sasl_client(services, "impostor", "mallory")
+    watcher = IrcClient(services.port, "watcher")
+    connect_all(greg, stranger, impostor, watcher, join=("#acct",))
+    bot.wait_joined()
+
+    # the bot logged in with SASL: services know it by its account
+    m = watcher.mark()
+    watcher.send("WHOIS gkbot")
+    assert watcher.wait_for(r" 330 watcher gkbot (\S+) ", since=m).group(1) == "gkbot"
+
+    m = greg.mark()
+    greg.say("#acct", "!goal add Migrate Gerrit to Differential")
+    assert "#1" in bot_says(greg, "gkbot", "#acct", m)[0]
+    goal = bot.store.export()["goals"][0]
+    assert goal["creator"] == f"irc:{INSP_NETWORK}:greg"  # the account, not greg!greg@127.0.0.1
+
+    greg.close()  # greg leaves; two others try on the nick
+    watcher.wait_for(r"^(@\S+ )?:greg!\S+ QUIT")
+    for who in (stranger, impostor):  # not logged in / logged in as another account
+        m = who.mark()
+        who.send("NICK greg")
+        who.wait_for(r"^(@\S+ )?:\S+ NICK :?greg$", since=m)
+        who.say("#acct", "!goal hit 1 it was me")
+        said = bot_says(who, "gkbot", "#acct", m)
+        assert said[0].startswith("error: "), said
+        who.send(f"NICK {who.nick}")
+        who.wait_for(rf"NICK :?{who.nick}$", since=m)
+    assert bot.store.export()["goals"][0]["status"] is None
+
+    # the real greg, logged in, under another nick: accepted
+    greg = sasl_client(services, "greg_away", "greg")
+    connect_all(greg, join=("#acct",))
+    m = greg.mark()
+    greg.say("#acct", "!goal hit 1 shipped")
+    assert "hit" in bot_says(greg, "gkbot", "#acct", m)[0]
+    assert bot.store.export()["goals"][0]["status"] == "hit"
+    greg.close()
+    stranger.close()
+    impostor.close()
+    watcher.close()
+
+
+def test_an_admin_named_by_account_is_admin_under_any_nick(services, run_bot):
+    bot = run_bot(services, ["#adm"], wait=False, GOALKEEPER_ADMINS=ADMINS)
+    boss = sasl_client(services, "whatever", "boss")
+    fake = IrcClient(services.port, "boss")  # the admin's nick, without the account
+    connect_all(boss, fake, join=("#adm",))
+    bot.wait_joined()
+    m = fake.mark()
+    fake.say("#adm", "!team set ops")
+    assert bot_says(fake, "gkbot", "#adm", m)[0].startswith("error: ")
+    m = boss.mark()
+    boss.say("#adm", "!team set ops")
+    assert not bot_says(boss, "gkbot", "#adm", m)[0].startswith("error: ")
+    assert bot.store.channel(f"irc:{INSP_NETWORK}:#adm")["team"] == "ops"
+    boss.close()
+    fake.close()
+
+
+def test_two_hundred_lines_arrive_whole_in_order_and_the_bot_stays(services, run_bot):
+    """InspIRCd here runs without fake lag, so the bot's own pacing (IRC_RATE) is what limits it."""
+    bot = run_bot(services, ["#flood"], wait=False, IRC_RATE="200", IRC_BURST="5")
+    reader = IrcClient(services.port, "reader")
+    connect_all(reader, join=("#flood",))
+    bot.wait_joined()
+    m = reader.mark()
+    text = "\n".join(f"line {i:03d} of the digest · ünïcödé 😀" for i in range(200))
+    other = Store(bot.db_path)
+    with other.write() as conn:
+        oid = other.enqueue(conn, None, f"irc:{INSP_NETWORK}:#flood", "irc", "digest", "", text,
+                            datetime.now(timezone.utc))
+    started = time.monotonic()
+    got = bot_says(reader, "gkbot", "#flood", m, count=200, timeout=20)
+    took = time.monotonic() - started
+    assert got == text.split("\n")
+    assert took > 195 / 200 * 0.9  # paced by the bucket (5 at once, then 200 a second), not dumped at once
+    time.sleep(0.3)
+    assert next(r for r in other.outbox() if r["id"] == oid)["delivered_at"]
+    assert bot.adapter.stats["connects"] == 1 and bot.adapter.registered
+    other.close()
+
+
+# -- identity bookkeeping without account-tag (extended-join, account-notify), event by event --------------
+
+def _adapter() -> IrcAdapter:
+    class NoBot:
+        def register_channel(self, *a):
+            pass
+
+    return IrcAdapter(IrcConfig.from_env({"IRC_SERVER": "irc.example", "IRC_CHANNELS": "#c",
+                                          "IRC_NETWORK": "net"}), NoBot())
+
+
+def _feed(a: IrcAdapter, kind: str, source: str, target: str, args=()):
+    a._dispatch(a.conn, Event(kind, NickMask(source), target, list(args)))
+
+
+def test_extended_join_and_account_notify_follow_the_person_not_the_nick():
+    a = _adapter()
+    a.caps = {"extended-join", "account-notify"}
+    _feed(a, "join", "greg!g@host", "#c", ["greg", "Greg G"])
+    assert a.identity(NickMask("greg!g@host"), []) == "irc:net:greg"
+    _feed(a, "nick", "greg!g@host", "gregory")
+    assert a.identity(NickMask("gregory!g@host"), []) == "irc:net:greg"  # the account moves with a nick change
+    assert a.identity(NickMask("greg!x@elsewhere"), []) == "irc:net:greg!x@elsewhere"
+    _feed(a, "quit", "gregory!g@host", None, ["bye"])
+    assert a.identity(NickMask("gregory!m@evil"), []) == "irc:net:gregory!m@evil"  # the next gregory is someone else
+    _feed(a, "join", "ann!a@host", "#c", ["*", "Ann"])  # joined logged out
+    assert a.identity(NickMask("ann!a@host"), []) == "irc:net:ann!a@host"
+    _feed(a, "account", "ann!a@host", "ann")  # then logged in
+    assert a.identity(NickMask("ann!a@host"), []) == "irc:net:ann"
+    _feed(a, "account", "ann!a@host", "*")  # and out
+    assert a.identity(NickMask("ann!a@host"), []) == "irc:net:ann!a@host"
+    _feed(a, "join", "bo!b@host", "#c", ["bo", "Bo"])
+    _feed(a, "part", "bo!b@host", "#c")  # out of sight: forgotten
+    assert a.identity(NickMask("bo!b@host"), []) == "irc:net:bo!b@host"
+
+
+def test_with_account_tag_only_the_tag_counts():
+    a = _adapter()
+    a.caps = {"account-tag", "extended-join"}
+    _feed(a, "join", "greg!g@host", "#c", ["greg", "Greg"])
+    assert a.identity(NickMask("greg!g@host"), [{"key": "account", "value": "greg"}]) == "irc:net:greg"
+    assert a.identity(NickMask("greg!g@host"), []) == "irc:net:greg!g@host"  # no tag: not logged in now
