@@ -42,6 +42,7 @@ REVIEW_LEAD = timedelta(days=30)  # as in bot/review.py: a review reviews the qu
 # -- pure slot functions ------------------------------------------------------------
 
 
+@lru_cache(maxsize=8192)
 def local_instant(d: date, hour: int, minute: int, tz: ZoneInfo) -> datetime:
     """The UTC instant of the wall time `d hour:minute` in tz.
 
