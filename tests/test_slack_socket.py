@@ -65,3 +65,19 @@ def test_a_disconnect_frame_makes_the_client_reconnect(socket_rig):
     payload = dict(urllib.parse.parse_qsl(slash_body("/goal", "list", response_url=rig.api.response_url())))
     sock.send({"envelope_id": "env-4", "type": "slash_commands", "payload": payload, "accepts_response_payload": True})
     assert sock.wait_ack("env-4")["payload"]["response_type"] == "ephemeral"
+
+
+def test_a_slow_command_over_the_socket_is_acked_first_and_answered_through_response_url(socket_rig):
+    rig, sock = socket_rig
+    payload = dict(urllib.parse.parse_qsl(slash_body("/goal", "add Reviewed over the socket",
+                                                     response_url=rig.api.response_url())))
+    sock.send({"envelope_id": "env-5", "type": "slash_commands", "payload": payload, "accepts_response_payload": True})
+    sock.wait_ack("env-5")
+    payload = dict(urllib.parse.parse_qsl(slash_body("/review", "", response_url=rig.api.response_url("socket-review"))))
+    sent = sock.send({"envelope_id": "env-6", "type": "slash_commands", "payload": payload,
+                      "accepts_response_payload": True})
+    ack = sock.wait_ack("env-6")
+    assert ack["_at"] - sent < 1.0 and ack["payload"]["response_type"] == "ephemeral"
+    [post] = rig.api.wait_for("response_url", 1)
+    assert post.path.endswith("/socket-review")
+    assert "Reviewed over the socket" in "\n".join(b["text"]["text"] for b in post.body["blocks"])
