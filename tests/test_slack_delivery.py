@@ -99,7 +99,7 @@ def test_a_channel_key_names_the_channel():
 
 
 def test_posts_to_one_channel_are_paced_and_other_channels_are_not_held_up(slack):
-    pacer = ChannelPacer(0.25)
+    pacer = ChannelPacer(0.4)
     messages = to_messages("one") * 3
     start = time.monotonic()
     other = threading.Thread(target=post_messages, args=(slack.app.client, pacer, "C2", to_messages("other")))
@@ -107,12 +107,12 @@ def test_posts_to_one_channel_are_paced_and_other_channels_are_not_held_up(slack
     post_messages(slack.app.client, pacer, "C1", messages)
     other.join()
     took = time.monotonic() - start
-    assert 0.5 <= took < 1.5, took
+    assert 0.8 <= took < 2.0, took
     calls = slack.api.calls_to("chat.postMessage")
     c1 = [c.at for c in calls if c.body["channel"] == "C1"]
     c2 = [c.at for c in calls if c.body["channel"] == "C2"]
-    assert len(c1) == 3 and all(b - a >= 0.2 for a, b in zip(c1, c1[1:]))
-    assert c2[0] - start < 0.2
+    assert len(c1) == 3 and all(b - a >= 0.35 for a, b in zip(c1, c1[1:]))
+    assert c2[0] - start < 0.35  # not behind C1's queue
 
 
 def test_the_pacer_spaces_one_channel_only():
