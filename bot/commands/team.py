@@ -85,7 +85,7 @@ def review_date(ctx, rest: str) -> Reply:
     with ctx.store.write() as conn:
         ctx.core.touch(conn, ctx.msg, team)
         ctx.store.ensure_team(conn, team, tz, ctx.now)
-        ctx.store.update_team(conn, team, review_date=d.isoformat())
+        ctx.store.update_team(conn, team, review_date=d.isoformat(), review_set_at=iso(ctx.now))
     days = (d - ctx.today(tz)).days
     return Reply(f"{team}'s review is {fmt_date(d, ctx.today(tz))}, in {days} day{'s' if days != 1 else ''}; "
                  "reminders go out 14, 7 and 1 days before at 09:00", public=True)
