@@ -283,12 +283,47 @@ def build_app(env: Mapping[str, str], bot, clock: Callable[[], datetime] | None 
     return SlackAdapter(env, bot, clock).app
 
 
-def make_http_server(app: App, host: str = "0.0.0.0", port: int = 3000, threads: int = 8):
-    """waitress serving Bolt at /slack/events (`server.run()` blocks, `server.close()` stops it)."""
-    from slack_bolt.adapter.wsgi import SlackRequestHandler
-    from waitress.server import create_server
+class HttpServer:
+    """waitress serving Bolt at /slack/events, stoppable from another thread: requests in flight are
+    answered, then the loop thread itself closes the sockets (closing them under its select() breaks it)."""
 
-    return create_server(SlackRequestHandler(app), host=host, port=port, threads=threads)
+    def __init__(self, app: App, host: str = "0.0.0.0", port: int = 3000, threads: int = 8):
+        from slack_bolt.adapter.wsgi import SlackRequestHandler
+        from waitress.server import create_server
+
+        self.server = create_server(SlackRequestHandler(app), host=host, port=port, threads=threads)
+        self.port = self.server.effective_port
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run(self) -> None:
+        from waitress import wasyncore
+
+        srv = self.server
+        while not self._stopping.is_set():
+            wasyncore.loop(timeout=1.0, use_poll=srv.adj.asyncore_use_poll, map=srv._map, count=1)
+        deadline = time.monotonic() + 2.0  # flush what finished requests wrote
+        while time.monotonic() < deadline and any(ch.total_outbufs_len for ch in srv.active_channels.values()):
+            wasyncore.loop(timeout=0.05, use_poll=srv.adj.asyncore_use_poll, map=srv._map, count=1)
+        wasyncore.close_all(srv._map)
+
+    def start(self) -> "HttpServer":
+        self._thread = threading.Thread(target=self.run, name="goalkeeper-slack-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.server.accepting = False
+        self.server.task_dispatcher.shutdown(timeout=timeout / 2)  # requests in flight finish
+        self._stopping.set()
+        self.server.pull_trigger()  # wake the loop's select()
+        if self._thread:
+            self._thread.join(timeout / 2)
+
+
+def make_http_server(app: App, host: str = "0.0.0.0", port: int = 3000, threads: int = 8) -> HttpServer:
+    """waitress serving Bolt at /slack/events: `.start()` runs it in a thread, `.stop()` drains and closes it."""
+    return HttpServer(app, host, port, threads)
 
 
 def serve(env: Mapping[str, str], bot, clock: Callable[[], datetime] | None = None) -> None:
@@ -326,14 +361,14 @@ def serve(env: Mapping[str, str], bot, clock: Callable[[], datetime] | None = No
             closing.start()
             closing.join(1.0)
         else:
-            server = make_http_server(app, port=int(port_raw))
-            thread = threading.Thread(target=server.run, name="goalkeeper-slack-http", daemon=True)
-            thread.start()
+            try:
+                server = make_http_server(app, port=int(port_raw)).start()
+            except OSError as e:
+                raise ConfigError(f"PORT: cannot listen on port {port_raw} ({e.strerror or e})") from None
             print(f"goalkeeper slack: serving http://0.0.0.0:{port_raw}/slack/events", flush=True)
             while not stop.wait(0.5):
                 pass
-            server.task_dispatcher.shutdown()  # requests in flight finish first, then the socket closes
-            server.close()
+            server.stop()
     finally:
         outbox.stop()
 

@@ -395,15 +395,12 @@ def dm_event(text: str, user: str = "U1GREG", channel: str = "D1GREG", **extra) 
 
 
 class BoltOverHttp:
-    """A waitress server (Bolt behind SlackRequestHandler) run in a thread on loopback, with a signed-POST client."""
+    """The app's waitress server run in a thread on loopback, with a client that signs as Slack does."""
 
     def __init__(self, server, secret: str = SIGNING_SECRET):
         self.secret = secret
-        self.server = server  # adapters.slack.make_http_server(app, host="127.0.0.1", port=0)
-        self.port = self.server.effective_port
-        self.url = f"http://127.0.0.1:{self.port}/slack/events"
-        self._thread = threading.Thread(target=self.server.run, daemon=True)
-        self._thread.start()
+        self.server = server.start()  # adapters.slack.make_http_server(app, host="127.0.0.1", port=0)
+        self.url = f"http://127.0.0.1:{server.port}/slack/events"
 
     def post(self, body: str, headers: dict | None = None, sign: bool = True, timestamp: int | None = None,
              content_type: str = "application/x-www-form-urlencoded"):
@@ -433,8 +430,7 @@ class BoltOverHttp:
         return self.post(json.dumps(payload), headers=headers, content_type="application/json")
 
     def close(self) -> None:
-        self.server.task_dispatcher.shutdown()  # requests in flight finish first, then the socket closes
-        self.server.close()
+        self.server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -79,6 +79,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def test_goalkeeper_slack_on_a_port_in_use_stops_with_one_line(tmp_path, slack_api):
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = _env(tmp_path, PORT=str(port), SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                   GOALKEEPER_SLACK_API_URL=slack_api.base_url)
+        proc = subprocess.run([sys.executable, "-m", "adapters.cli", "slack"], env=env, capture_output=True,
+                              text=True, timeout=60)
+    assert proc.returncode != 0 and proc.stderr.strip().count("\n") == 0, proc.stderr
+    assert "PORT" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_goalkeeper_slack_serves_http_on_port_and_exits_cleanly_on_sigterm(tmp_path, slack_api):
     port = _free_port()
     env = _env(tmp_path, PORT=str(port), SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
