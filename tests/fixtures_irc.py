@@ -350,7 +350,9 @@ class IrcClient:
                 account, password = self.sasl
                 blob = base64.b64encode(f"{account}\0{account}\0{password}".encode()).decode()
                 self.send(f"AUTHENTICATE {blob}")
-                self.wait_for(r" 90[0-9] ", timeout)
+                outcome = self.wait_for(r" 90[2-8] ", timeout).group(0)
+                if outcome.strip() != "903":
+                    raise AssertionError(f"{self.nick}: SASL login as {account} failed: {self.lines[-1].text}")
             self.send("CAP END")
         m = self.wait_for(r" 001 (\S+) ", timeout)
         self.nick = m.group(1)

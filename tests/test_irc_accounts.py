@@ -63,9 +63,10 @@ def test_accounts_not_nicks_decide_who_may_change_a_goal(services, run_bot):
         m = who.mark()
         who.send("NICK greg")
         who.wait_for(r"^(@\S+ )?:\S+ NICK :?greg$", since=m)
+        m = who.mark()  # after its own NICK: the other one's lines are all behind this mark
         who.say("#acct", "!goal hit 1 it was me")
-        said = bot_says(who, "gkbot", "#acct", m)
-        assert said[0].startswith("error: "), said
+        said = bot_says(who, "gkbot", "#acct", m, count=2)
+        assert said[0].startswith("error: ") and said[1].startswith("usage: "), said
         who.send(f"NICK {who.nick}")
         who.wait_for(rf"NICK :?{who.nick}$", since=m)
     assert bot.store.export()["goals"][0]["status"] is None
@@ -89,12 +90,13 @@ def test_an_admin_named_by_account_is_admin_under_any_nick(services, run_bot):
     fake = IrcClient(services.port, "boss")  # the admin's nick, without the account
     connect_all(boss, fake, join=("#adm",))
     bot.wait_joined()
-    m = fake.mark()
-    fake.say("#adm", "!team set ops")
-    assert bot_says(fake, "gkbot", "#adm", m)[0].startswith("error: ")
-    m = boss.mark()
+    m, mf = boss.mark(), fake.mark()
     boss.say("#adm", "!team set ops")
     assert not bot_says(boss, "gkbot", "#adm", m)[0].startswith("error: ")
+    bot_says(fake, "gkbot", "#adm", mf)  # fake has read past the boss's reply: its mark below is clean
+    m = fake.mark()
+    fake.say("#adm", "!team set takeover")
+    assert bot_says(fake, "gkbot", "#adm", m)[0].startswith("error: only an admin")
     assert bot.store.channel(f"irc:{INSP_NETWORK}:#adm")["team"] == "ops"
     boss.close()
     fake.close()
