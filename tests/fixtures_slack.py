@@ -315,7 +315,8 @@ class SocketModeStandIn:
 # -- requests as Slack signs them ----------------------------------------------
 
 
-def signed_headers(body: str, secret: str = SIGNING_SECRET, timestamp: int | None = None, content_type: str = "") -> dict:
+def signed_headers(body: str, secret: str = SIGNING_SECRET, timestamp: int | None = None,
+                   content_type: str = "") -> dict:
     ts = str(int(time.time()) if timestamp is None else timestamp)
     sig = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
     headers = {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig}

@@ -112,7 +112,7 @@ def test_a_fault_in_the_adapter_is_one_log_line_and_an_ephemeral_apology(slack, 
     [apology] = slack.api.wait_for("chat.postEphemeral", 1)
     assert apology.body["text"] == "error: the bot hit a problem, try again" and apology.body["user"] == "U1GREG"
     err = capfd.readouterr().err
-    lines = [l for l in err.splitlines() if "disk on fire" in l]
+    lines = [line for line in err.splitlines() if "disk on fire" in line]
     assert len(lines) == 2 and "Traceback" not in err, err
 
 
@@ -127,7 +127,8 @@ def test_a_mention_is_answered_in_the_channel(slack):
     [post] = slack.api.wait_for("chat.postMessage", 1)
     assert post.body["channel"] == "C1RELENG" and "#1" in texts([post])[0]
     [goal] = slack.goals()
-    assert goal["title"] == "Fix the flaky tests" and goal["team"] == "releng" and goal["creator"] == "slack:T0TEST:U1GREG"
+    assert goal["title"] == "Fix the flaky tests" and goal["team"] == "releng"
+    assert goal["creator"] == "slack:T0TEST:U1GREG"
 
 
 def test_a_mention_error_is_ephemeral_and_a_thread_is_answered_in_the_thread(slack):
@@ -191,7 +192,7 @@ def test_unsigned_forged_and_stale_requests_are_refused_and_change_nothing(slack
     empty = slack.store.export()
     body = slash_body("/goal", "add Forged goal", response_url=slack.api.response_url())
     event = json.dumps(event_payload(mention_event("goal add Forged mention")))
-    for kind, payload, ctype in (("form", body, "application/x-www-form-urlencoded"), ("json", event, "application/json")):
+    for payload, ctype in ((body, "application/x-www-form-urlencoded"), (event, "application/json")):
         assert slack.http.post(payload, sign=False, content_type=ctype)[:2] == (401, {"error": "invalid request"})
         slack.http.secret = "not-the-signing-secret"
         assert slack.http.post(payload, content_type=ctype)[0] == 401

@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -56,7 +55,8 @@ def test_goalkeeper_slack_without_a_token_stops_with_one_line(tmp_path):
 
 def test_goalkeeper_slack_with_a_refused_token_stops_with_one_line(tmp_path, slack_api):
     slack_api.fail("auth.test", "invalid_auth")
-    env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-revoked", SLACK_SIGNING_SECRET="s", GOALKEEPER_SLACK_API_URL=slack_api.base_url)
+    env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-revoked", SLACK_SIGNING_SECRET="s",
+               GOALKEEPER_SLACK_API_URL=slack_api.base_url)
     proc = subprocess.run([sys.executable, "-m", "adapters.cli", "slack"], env=env, capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode != 0

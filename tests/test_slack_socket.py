@@ -27,7 +27,8 @@ def socket_rig(tmp_path, slack_api, slack_socket):
 
 def test_a_slash_command_envelope_is_acked_with_the_answer(socket_rig):
     rig, sock = socket_rig
-    payload = dict(urllib.parse.parse_qsl(slash_body("/goal", "add Over the socket", response_url=rig.api.response_url())))
+    body = slash_body("/goal", "add Over the socket", response_url=rig.api.response_url())
+    payload = dict(urllib.parse.parse_qsl(body))
     sent = sock.send({"envelope_id": "env-1", "type": "slash_commands", "payload": payload,
                       "accepts_response_payload": True})
     ack = sock.wait_ack("env-1")
@@ -73,7 +74,8 @@ def test_a_slow_command_over_the_socket_is_acked_first_and_answered_through_resp
                                                      response_url=rig.api.response_url())))
     sock.send({"envelope_id": "env-5", "type": "slash_commands", "payload": payload, "accepts_response_payload": True})
     sock.wait_ack("env-5")
-    payload = dict(urllib.parse.parse_qsl(slash_body("/review", "", response_url=rig.api.response_url("socket-review"))))
+    body = slash_body("/review", "", response_url=rig.api.response_url("socket-review"))
+    payload = dict(urllib.parse.parse_qsl(body))
     sent = sock.send({"envelope_id": "env-6", "type": "slash_commands", "payload": payload,
                       "accepts_response_payload": True})
     ack = sock.wait_ack("env-6")
