@@ -181,12 +181,18 @@ class SlackAdapter:
             return
         kind, payload = work
         try:
+            files = []
             if kind == "slow":
-                posts = _as_posts(self.bot.handle(payload))
+                replies = self.bot.handle(payload)
+                posts = _as_posts(replies)
+                files = [f for r in replies for f in r.files]
             else:
                 posts = payload
                 time.sleep(ACK_GRACE)
             self._respond_all(posts, body, respond, client)
+            for filename, title, content in files:
+                client.files_upload_v2(channel=body.get("channel_id", ""), content=content, filename=filename,
+                                       title=title)
         except Exception as e:
             log_problem(f"command {body.get('command')} (after ack)", e)
             try:

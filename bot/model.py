@@ -58,11 +58,13 @@ class Reply:
     """One reply. `text` is already rendered for the message's platform
     (IRC colour codes, Slack mrkdwn escaping); lines are separated by `\\n`.
     `error` replies start with `error: ` and go to the asker alone on Slack.
-    `public` marks a change the team should see (Slack posts it in the channel)."""
+    `public` marks a change the team should see (Slack posts it in the channel).
+    `files` are documents for platforms that take uploads: (filename, title, content)."""
 
     text: str
     error: bool = False
     public: bool = False
+    files: list = field(default_factory=list)
 
 
 @dataclass

@@ -91,6 +91,21 @@ def test_slow_commands_are_acknowledged_at_once_and_finished_through_response_ur
     assert "Ship the review" in texts([post])[0] and "review" in texts([post])[0]
 
 
+def test_review_uploads_the_html_deck_after_the_ack(slack):
+    slack.command("/goal", "add Ship the &lt;review&gt; &amp; more")  # as Slack sends it
+    status, body, took = slack.command("/review", "", response_url=slack.api.response_url("review"))
+    assert status == 200 and took < 0.5
+    [post] = slack.api.wait_for("response_url", 1)
+    assert "Ship the &lt;review&gt; &amp; more" in texts([post])[0]
+    [done] = slack.api.wait_for("files.completeUploadExternal", 1)
+    [url] = slack.api.calls_to("files.getUploadURLExternal")
+    assert url.body["filename"].startswith("review-") and url.body["filename"].endswith(".html")
+    assert "channel_id" in done.body or "channels" in done.body
+    [upload] = slack.api.calls_to("upload")
+    raw = upload.body.get("raw") or str(upload.body).encode()
+    assert b"<!DOCTYPE html>" in raw and b"Ship the &lt;review&gt;" in raw
+
+
 def test_digest_on_demand_is_finished_after_the_ack(slack):
     slack.command("/goal", "add Something to digest")
     status, body, took = slack.command("/digest", "", response_url=slack.api.response_url("digest"))

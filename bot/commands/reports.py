@@ -17,11 +17,15 @@ def review(ctx, rest: str) -> Reply:
     team = ctx.team(opts, REVIEW)
     tz = ctx.team_tz(team)
     quarter = ctx.quarter(opts, tz, REVIEW)
-    from ..review import build_review, render_chat
+    from ..review import build_review, render_chat, render_html
 
     doc = ctx.store.export(team=team)
     rv = build_review(doc, team, quarter, ctx.now, default_tz=ctx.config.tz)
-    return Reply("\n".join(render_chat(rv, ctx.r)))
+    reply = Reply("\n".join(render_chat(rv, ctx.r)))
+    if ctx.r.platform == "slack":  # Slack takes the whole deck as a file beside the summary
+        title = f"{team} · quarterly review {quarter.label}"
+        reply.files.append((f"review-{team}-{quarter.label}.html", title, render_html([rv], title)))
+    return reply
 
 
 @command("digest", DIGEST, "the weekly digest, now", keys=("team",))
