@@ -7,7 +7,6 @@ account-notify / WHOX kept per nick), otherwise `irc:<network>:<nick>!<user>@<ho
 """
 from __future__ import annotations
 
-import base64
 import os
 import random
 import re
@@ -27,22 +26,17 @@ from bot.model import Actor, Channel, Message
 
 from .irc_config import IrcConfig
 from .irc_lines import OutLine, SendQueue, TokenBucket, clean_incoming, relay_budget, split_text
+from .irc_session import CapNegotiation, Roster, irc_lower
 
 __all__ = ["IrcConfig", "IrcAdapter", "serve"]
 
 BUSY_REPLY = "error: the bot hit a problem (database busy?), try again"
-WANTED_CAPS = ("account-tag", "extended-join", "account-notify", "multi-prefix", "chghost", "cap-notify")
 _SASL_FAIL = ("nicklocked", "saslfail", "sasltoolong", "saslaborted", "saslmechs")
 
 
 def log(text: str) -> None:
     """One line on stderr, never a traceback."""
     print("goalkeeper irc: " + str(text).replace("\n", " ").replace("\r", " ")[:500], file=sys.stderr, flush=True)
-
-
-def irc_lower(s: str) -> str:
-    """RFC 1459 case mapping: {}|^ are the lower case of []\\~."""
-    return s.lower().translate(str.maketrans("[]\\~", "{}|^"))
 
 
 class _Connection(irc.client.ServerConnection):
@@ -105,9 +99,8 @@ class IrcAdapter:
         self.backoff = Backoff(config.reconnect_min, config.reconnect_max)
         self.stop_event = threading.Event()
         self.joined: dict[str, str] = {}  # lower-case channel -> name as the server spells it
-        self.members: dict[str, set[str]] = {}  # lower-case channel -> lower-case nicks
-        self.accounts: dict[str, str] = {}  # lower-case nick -> services account (no account-tag)
-        self.caps: set[str] = set()
+        self.roster = Roster()
+        self.cap = CapNegotiation(config.sasl_username, config.sasl_password, log)
         self.more: dict[str, tuple[str, list[str]]] = {}  # channel key -> (target, lines not yet shown)
         self._inflight: set[int] = set()  # outbox ids whose lines wait in the send queue
         self.registered = False
@@ -200,12 +193,8 @@ class IrcAdapter:
     def _reset_connection_state(self) -> None:
         self.registered = False
         self.joined.clear()
-        self.members.clear()
-        self.accounts.clear()
-        self.caps = set()
-        self._cap_ls: list[str] = []
-        self._cap_pending: set[str] = set()
-        self._cap_done = False
+        self.roster.clear()
+        self.cap.reset()
         self._alt_index = 0
         self._own_userhost = ""
         self._connected_at = self._mono()
@@ -287,84 +276,33 @@ class IrcAdapter:
     def _on_all_raw_messages(self, conn, event) -> None:
         self._last_rx = self._mono()
 
-    def _on_cap(self, conn, event) -> None:
-        args = list(event.arguments)
-        sub = args[0].upper() if args else ""
-        if sub == "LS":
-            self._cap_ls.extend(args[-1].split())
-            if len(args) >= 3 and args[1] == "*":
-                return  # more LS lines follow
-            offered = {}
-            for item in self._cap_ls:
-                name, _, value = item.partition("=")
-                offered[name] = value
-            want = [c for c in WANTED_CAPS if c in offered]
-            if self.cfg.sasl_username and "sasl" in offered:
-                mechs = offered["sasl"]
-                if mechs and "PLAIN" not in mechs.upper().split(","):
-                    log(f"the server offers SASL {mechs} but not PLAIN; continuing without logging in")
-                else:
-                    want.append("sasl")
-            elif self.cfg.sasl_username:
-                log("the server does not offer SASL; continuing without logging in")
-            if not want:
-                self._cap_end()
-                return
-            self._cap_pending = set(want)
-            for c in want:  # one at a time: a NAK of one cannot refuse the others
-                self._control(f"CAP REQ :{c}")
-        elif sub in ("ACK", "NAK"):
-            for item in args[-1].split():
-                name = item.lstrip("-~=")
-                if sub == "ACK":
-                    if item.startswith("-"):
-                        self.caps.discard(name)
-                    else:
-                        self.caps.add(name)
-                self._cap_pending.discard(name)
-            if not self._cap_pending and not self._cap_done:
-                if "sasl" in self.caps and self.cfg.sasl_username:
-                    self._control("AUTHENTICATE PLAIN")
-                else:
-                    self._cap_end()
-        elif sub == "DEL":
-            for name in args[-1].split():
-                self.caps.discard(name.partition("=")[0])
-        elif sub == "NEW" and self.registered:
-            new = [c for c in args[-1].split() if c.partition("=")[0] in WANTED_CAPS and c not in self.caps]
-            for c in new:
-                self._control(f"CAP REQ :{c.partition('=')[0]}")
+    @property
+    def caps(self) -> set[str]:
+        return self.cap.caps
 
-    def _cap_end(self) -> None:
-        if not self._cap_done:
-            self._cap_done = True
-            self._control("CAP END")
+    def _send_all(self, lines: list[str]) -> None:
+        for line in lines:
+            self._control(line)
+
+    def _on_cap(self, conn, event) -> None:
+        self._send_all(self.cap.on_cap(list(event.arguments), self.registered))
 
     def _on_authenticate(self, conn, event) -> None:
-        if event.target != "+" or not self.cfg.sasl_username:
-            return
-        user, pw = self.cfg.sasl_username, self.cfg.sasl_password or ""
-        blob = base64.b64encode(f"{user}\0{user}\0{pw}".encode()).decode()
-        chunks = [blob[i:i + 400] for i in range(0, len(blob), 400)] or ["+"]
-        if len(chunks[-1]) == 400:
-            chunks.append("+")
-        for c in chunks:
-            self._control(f"AUTHENTICATE {c}")
+        self._send_all(self.cap.on_authenticate(event.target))
 
     def _on_loggedin(self, conn, event) -> None:
         account = event.arguments[1] if len(event.arguments) > 1 else "?"
         log(f"logged in to services as {account}")
 
     def _on_saslsuccess(self, conn, event) -> None:
-        self._cap_end()
+        self._send_all(self.cap.end())
 
-    def _on_saslalready(self, conn, event) -> None:
-        self._cap_end()
+    _on_saslalready = _on_saslsuccess
 
     def _on_saslfail(self, conn, event) -> None:
         if not self.registered:
             log(f"SASL login as {self.cfg.sasl_username} failed ({event.type}); continuing without an account")
-            self._cap_end()
+            self._send_all(self.cap.end())
 
     _on_nicklocked = _on_sasltoolong = _on_saslaborted = _on_saslmechs = _on_saslfail
 
@@ -372,7 +310,7 @@ class IrcAdapter:
         self.registered = True
         self._welcomed_at = self._mono()
         self.stats["welcomes"] += 1
-        self._cap_done = True
+        self.cap.done = True
         log(f"connected to {self.cfg.server} as {self.nick}")
         if self.nick != self.cfg.nick:
             self._next_nick_try = self._mono() + self.cfg.nick_retry
@@ -411,10 +349,9 @@ class IrcAdapter:
 
     def _on_join(self, conn, event) -> None:
         nick, chan = event.source.nick, event.target
-        low_chan, low_nick = irc_lower(chan), irc_lower(nick)
-        if low_nick == irc_lower(self.nick):
-            self.joined[low_chan] = chan
-            self.members[low_chan] = set()
+        if irc_lower(nick) == irc_lower(self.nick):
+            self.joined[irc_lower(chan)] = chan
+            self.roster.bot_joined(chan)
             self._own_userhost = event.source.userhost or self._own_userhost
             try:
                 self.bot.register_channel(self._channel(chan), self.now())
@@ -423,78 +360,52 @@ class IrcAdapter:
             if "whox" in vars(conn.features) and "account-tag" not in self.caps:
                 self._control(f"WHO {chan} %tna,417")
             return
-        self.members.setdefault(low_chan, set()).add(low_nick)
+        self.roster.joined(chan, nick)
         if "extended-join" in self.caps and event.arguments:
-            self._set_account(low_nick, event.arguments[0])
+            self.roster.set_account(nick, event.arguments[0])
 
     def _on_namreply(self, conn, event) -> None:
-        if len(event.arguments) < 3:
-            return
-        members = self.members.setdefault(irc_lower(event.arguments[1]), set())
-        for item in event.arguments[2].split():
-            members.add(irc_lower(item.lstrip("~&@%+!").split("!")[0]))
+        if len(event.arguments) >= 3:
+            self.roster.names(event.arguments[1], event.arguments[2].split())
 
     def _on_whospcrpl(self, conn, event) -> None:
         if len(event.arguments) >= 3 and event.arguments[0] == "417":
-            self._set_account(irc_lower(event.arguments[1]), event.arguments[2])
+            self.roster.set_account(event.arguments[1], event.arguments[2])
 
     def _on_account(self, conn, event) -> None:
-        self._set_account(irc_lower(event.source.nick), event.target or "*")
+        self.roster.set_account(event.source.nick, event.target)
 
     def _on_chghost(self, conn, event) -> None:
         if irc_lower(event.source.nick) == irc_lower(self.nick) and len(event.arguments) >= 1:
             self._own_userhost = f"{event.target}@{event.arguments[0]}"
 
-    def _set_account(self, low_nick: str, account: str) -> None:
-        if account in ("*", "0", ""):
-            self.accounts.pop(low_nick, None)
-        else:
-            self.accounts[low_nick] = account
-
-    def _forget_if_gone(self, low_nick: str) -> None:
-        if not any(low_nick in m for m in self.members.values()):
-            self.accounts.pop(low_nick, None)
-
     def _on_part(self, conn, event) -> None:
-        self._left(event.target, irc_lower(event.source.nick))
+        self._left(event.target, event.source.nick)
 
     def _on_kick(self, conn, event) -> None:
         if event.arguments:
-            self._left(event.target, irc_lower(event.arguments[0]))
+            self._left(event.target, event.arguments[0])
 
-    def _left(self, chan: str, low_nick: str) -> None:
-        low_chan = irc_lower(chan)
-        if low_nick == irc_lower(self.nick):
-            self.joined.pop(low_chan, None)
-            gone = self.members.pop(low_chan, set())
-            for n in gone:
-                self._forget_if_gone(n)
+    def _left(self, chan: str, nick: str) -> None:
+        if irc_lower(nick) == irc_lower(self.nick):
+            self.joined.pop(irc_lower(chan), None)
+            self.roster.bot_left(chan)
             self._joins_sent_at = self._mono() - 25  # rejoin a configured channel in about 5 s
-            return
-        self.members.get(low_chan, set()).discard(low_nick)
-        self._forget_if_gone(low_nick)
+        else:
+            self.roster.left(chan, nick)
 
     def _on_quit(self, conn, event) -> None:
-        low = irc_lower(event.source.nick)
-        for m in self.members.values():
-            m.discard(low)
-        self.accounts.pop(low, None)  # whoever takes this nick next is someone else
-        if low == irc_lower(self.cfg.nick) and self.nick != self.cfg.nick:
+        self.roster.quit(event.source.nick)  # whoever takes this nick next is someone else
+        if irc_lower(event.source.nick) == irc_lower(self.cfg.nick) and self.nick != self.cfg.nick:
             self._regain_nick()
 
     def _on_nick(self, conn, event) -> None:
-        old, new = irc_lower(event.source.nick), irc_lower(event.target)
-        for m in self.members.values():
-            if old in m:
-                m.discard(old)
-                m.add(new)
-        account = self.accounts.pop(old, None)
-        if account:
-            self.accounts[new] = account
-        if old == irc_lower(self.cfg.nick) and self.nick != self.cfg.nick:
+        old, new = event.source.nick, event.target
+        self.roster.renamed(old, new)
+        if irc_lower(old) == irc_lower(self.cfg.nick) and self.nick != self.cfg.nick:
             self._regain_nick()
-        if new == irc_lower(self.nick):
-            log(f"now known as {event.target}")
+        if irc_lower(new) == irc_lower(self.nick):
+            log(f"now known as {new}")
 
     def _on_bannedfromchan(self, conn, event) -> None:
         log(f"cannot join {event.arguments[0] if event.arguments else '?'}: {event.type}")
@@ -507,7 +418,7 @@ class IrcAdapter:
         if "account-tag" in self.caps:
             account = next((t.get("value") for t in (tags or []) if t.get("key") == "account"), None)
         else:
-            account = self.accounts.get(irc_lower(source.nick))
+            account = self.roster.account_of(source.nick)
         if account and account != "*":
             return f"irc:{self.network}:{account}"
         return f"irc:{self.network}:{source}"

@@ -64,12 +64,23 @@ class Ngircd:
 
     network = SERVER_NAME  # the bot's IRC_NETWORK defaults to the server host; tests set it to this
 
-    def __init__(self, workdir: str, port: int | None = None, penalties: bool = True):
+    def __init__(self, workdir: str, port: int | None = None, penalties: bool = True, tls: bool = False):
         """`penalties=False` sets MaxPenaltyTime = 0: no 1-second holds on JOIN or every 7th quick line,
-        for any client (the bot's own pacing is tested on a server with them on)."""
+        for any client (the bot's own pacing is tested on a server with them on). `tls=True` adds a TLS
+        port (`tls_port`) with a self-signed certificate for 127.0.0.1 (`cert`, the CA file to trust)."""
         self.dir = workdir
         os.makedirs(os.path.join(workdir, "include"), exist_ok=True)
         self.port = port or free_port()
+        self.tls_port = free_port() if tls else None
+        self.cert = os.path.join(workdir, "cert.pem") if tls else None
+        ssl_section = ""
+        if tls:
+            key = os.path.join(workdir, "key.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                            "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                            "-keyout", key, "-out", self.cert], check=True, capture_output=True)
+            os.chmod(key, 0o644)  # ngircd reads it after switching to nobody
+            ssl_section = f"[SSL]\nCertFile = {self.cert}\nKeyFile = {key}\nPorts = {self.tls_port}\n"
         self.conf = os.path.join(workdir, "ngircd.conf")
         self.log = os.path.join(workdir, "ngircd.log")
         self.proc: subprocess.Popen | None = None
@@ -93,7 +104,7 @@ IncludeDir = {os.path.join(workdir, "include")}
 [Operator]
 Name = {OPER_NAME}
 Password = {OPER_PASSWORD}
-""")
+{ssl_section}""")
 
     def start(self) -> "Ngircd":
         binary = need_binary("ngircd")
@@ -102,6 +113,8 @@ Password = {OPER_PASSWORD}
                                      stdin=subprocess.DEVNULL)
         logf.close()
         wait_port(self.port, proc=self.proc)
+        if self.tls_port:
+            wait_port(self.tls_port, proc=self.proc)
         return self
 
     def kill(self) -> None:
@@ -135,18 +148,22 @@ def ngircd(tmp_path_factory):
 
 
 @pytest.fixture
-def make_ngircd(tmp_path):
-    """Private ngircd instances for tests that kill or pause their server."""
+def make_ngircd():
+    """Private ngircd instances for tests that kill or pause their server, or need TLS."""
     made: list[Ngircd] = []
+    # not under pytest's tmp dir, whose parents are root-only: ngircd runs as nobody and reads its key late
+    workdir = tempfile.mkdtemp(prefix="goalkeeper-ngircd-")
+    os.chmod(workdir, 0o755)
 
-    def make(penalties: bool = True) -> Ngircd:
-        s = Ngircd(str(tmp_path / f"ngircd{len(made)}"), penalties=penalties).start()
+    def make(penalties: bool = True, tls: bool = False) -> Ngircd:
+        s = Ngircd(os.path.join(workdir, f"ngircd{len(made)}"), penalties=penalties, tls=tls).start()
         made.append(s)
         return s
 
     yield make
     for s in made:
         s.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 # -- InspIRCd + Atheme ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import ssl
 import subprocess
 import sys
 import time
@@ -324,3 +325,46 @@ def test_goalkeeper_irc_without_configuration_says_which_variable(tmp_path):
                        timeout=30)
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "IRC_SERVER" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_tls_is_the_default_and_the_certificate_is_checked(make_ngircd, run_bot):
+    server = make_ngircd(penalties=False, tls=True)
+    bot = run_bot(server, ["#tls"], wait=False, IRC_TLS="1", IRC_PORT=str(server.tls_port),
+                  IRC_TLS_CA_FILE=server.cert)
+    lee = IrcClient(server.port, "lee")
+    connect_all(lee, join=("#tls",))
+    bot.wait_joined()
+    assert isinstance(bot.adapter.conn.socket, ssl.SSLSocket)
+    m = lee.mark()
+    lee.say("#tls", "!goal add Encrypted all the way")
+    assert "#1" in bot_says(lee, "gkbot", "#tls", m)[0]
+
+
+def test_tls_refuses_a_certificate_it_cannot_verify(make_ngircd, run_bot, capfd):
+    server = make_ngircd(penalties=False, tls=True)
+    bot = run_bot(server, ["#tls"], wait=False, IRC_TLS="1", IRC_PORT=str(server.tls_port))  # no CA given
+    time.sleep(1.0)
+    assert not bot.adapter.registered and bot.adapter.stats["connects"] >= 2  # keeps trying, never in clear
+    assert "CERTIFICATE_VERIFY_FAILED" in capfd.readouterr().err
+
+
+def test_a_reply_cut_by_a_dropped_connection_is_finished_after_reconnecting(make_ngircd, run_bot):
+    server = make_ngircd(penalties=False)
+    bot = run_bot(server, ["#cut"], wait=False, IRC_RATE="3", IRC_BURST="1",
+                  IRC_RECONNECT_MIN="1.5", IRC_RECONNECT_MAX="2")
+    max_ = IrcClient(server.port, "max")
+    connect_all(max_, join=("#cut",))
+    bot.wait_joined()
+    time.sleep(0.5)
+    expected = split_text("\n".join(r.text for r in bot.bot.handle(_message("help", "#cut"))),
+                          bot.adapter.budget("#cut"))[:7]
+    m = max_.mark()
+    max_.say("#cut", "!help")
+    before = bot_says(max_, "gkbot", "#cut", m, count=2)
+    server.kill()  # two lines out, six waiting in the bot's queue
+    server.start()
+    max_ = IrcClient(server.port, "max")
+    connect_all(max_, join=("#cut",))  # back before the bot (it waits 1.5 s to reconnect)
+    after = bot_says(max_, "gkbot", "#cut", 0, count=5, timeout=15)
+    assert before == expected[:2]
+    assert after[:5] == expected[2:7]  # the rest of the reply, in order, nothing lost

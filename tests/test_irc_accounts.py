@@ -142,7 +142,7 @@ def _feed(a: IrcAdapter, kind: str, source: str, target: str, args=()):
 
 def test_extended_join_and_account_notify_follow_the_person_not_the_nick():
     a = _adapter()
-    a.caps = {"extended-join", "account-notify"}
+    a.cap.caps = {"extended-join", "account-notify"}
     _feed(a, "join", "greg!g@host", "#c", ["greg", "Greg G"])
     assert a.identity(NickMask("greg!g@host"), []) == "irc:net:greg"
     _feed(a, "nick", "greg!g@host", "gregory")
@@ -163,7 +163,7 @@ def test_extended_join_and_account_notify_follow_the_person_not_the_nick():
 
 def test_with_account_tag_only_the_tag_counts():
     a = _adapter()
-    a.caps = {"account-tag", "extended-join"}
+    a.cap.caps = {"account-tag", "extended-join"}
     _feed(a, "join", "greg!g@host", "#c", ["greg", "Greg"])
     assert a.identity(NickMask("greg!g@host"), [{"key": "account", "value": "greg"}]) == "irc:net:greg"
     assert a.identity(NickMask("greg!g@host"), []) == "irc:net:greg!g@host"  # no tag: not logged in now
