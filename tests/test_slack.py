@@ -89,6 +89,7 @@ def test_slow_commands_are_acknowledged_at_once_and_finished_through_response_ur
     [post] = slack.api.wait_for("response_url", 1, timeout=10)
     assert post.path.endswith("/review")
     assert "Ship the review" in texts([post])[0] and "review" in texts([post])[0]
+    slack.api.wait_for("files.completeUploadExternal", 1)  # the deck follows; don't let it leak into the next test
 
 
 def test_review_uploads_the_html_deck_after_the_ack(slack):
@@ -98,7 +99,7 @@ def test_review_uploads_the_html_deck_after_the_ack(slack):
     [post] = slack.api.wait_for("response_url", 1)
     assert "Ship the &lt;review&gt; &amp; more" in texts([post])[0]
     [done] = slack.api.wait_for("files.completeUploadExternal", 1)
-    [url] = slack.api.calls_to("files.getUploadURLExternal")
+    [url] = slack.api.wait_for("files.getUploadURLExternal", 1)
     assert url.body["filename"].startswith("review-") and url.body["filename"].endswith(".html")
     assert "channel_id" in done.body or "channels" in done.body
     [upload] = slack.api.calls_to("upload")
