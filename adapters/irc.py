@@ -13,72 +13,23 @@ import re
 import signal
 import socket
 import ssl
-import sys
 import threading
 import time
 from datetime import datetime, timezone
 from typing import Callable, Mapping
 
 import irc.client
-from jaraco.stream import buffer as jbuffer
 
 from bot.model import Actor, Channel, Message
 
 from .irc_config import IrcConfig
-from .irc_lines import OutLine, SendQueue, TokenBucket, clean_incoming, relay_budget, split_text
-from .irc_session import CapNegotiation, Roster, irc_lower
+from .irc_lines import OutLine, Pager, SendQueue, TokenBucket, clean_incoming, relay_budget, split_text
+from .irc_session import Backoff, CapNegotiation, Connection, Reactor, Roster, irc_lower, log
 
 __all__ = ["IrcConfig", "IrcAdapter", "serve"]
 
 BUSY_REPLY = "error: the bot hit a problem (database busy?), try again"
 _SASL_FAIL = ("nicklocked", "saslfail", "sasltoolong", "saslaborted", "saslmechs")
-
-
-def log(text: str) -> None:
-    """One line on stderr, never a traceback."""
-    print("goalkeeper irc: " + str(text).replace("\n", " ").replace("\r", " ")[:500], file=sys.stderr, flush=True)
-
-
-class _Connection(irc.client.ServerConnection):
-    """jaraco's connection with two changes: lenient decoding (invalid UTF-8 falls back to latin-1 and
-    never raises in the reactor), and PRIVMSG/NOTICE delivered whole (jaraco splits CTCP out of the
-    middle of a line, which could turn one line into two commands)."""
-
-    buffer_class = jbuffer.LenientDecodingLineBuffer
-
-    def _process_line(self, line):
-        try:
-            super()._process_line(line)
-        except Exception as e:  # a malformed line or a handler fault: log it, keep reading
-            log(f"could not process a line from the server ({type(e).__name__}: {e}): {line[:200]!r}")
-
-    def _handle_message(self, arguments, command, source, tags):
-        if len(arguments) < 2:
-            return
-        target, text = arguments[0], arguments[1]
-        public = irc.client.is_channel(target)
-        kind = ("pubmsg" if public else "privmsg") if command == "privmsg" else ("pubnotice" if public else "privnotice")
-        self._handle_event(irc.client.Event(kind, source, target, [text], tags))
-
-
-class _Reactor(irc.client.Reactor):
-    connection_class = _Connection
-
-
-class Backoff:
-    """Waits between reconnection attempts: from `low` doubling to `high`, with jitter; one per adapter."""
-
-    def __init__(self, low: float, high: float):
-        self.low, self.high = low, high
-        self.attempt = 0
-
-    def next(self) -> float:
-        wait = min(self.high, self.low * (2 ** self.attempt))
-        self.attempt += 1
-        return wait * random.uniform(0.8, 1.0) if wait > 0 else 0.0
-
-    def reset(self) -> None:
-        self.attempt = 0
 
 
 class IrcAdapter:
@@ -93,15 +44,15 @@ class IrcAdapter:
         self.network = config.network or config.server
         self._key_prefix = f"irc:{self.network}:"
         self.worker = f"irc:{self.network}:{socket.gethostname()}:{os.getpid()}"
-        self.reactor = _Reactor()
-        self.conn: _Connection = self.reactor.server()
+        self.reactor = Reactor()
+        self.conn: Connection = self.reactor.server()
         self.queue = SendQueue(TokenBucket(config.rate, config.burst, monotonic))
         self.backoff = Backoff(config.reconnect_min, config.reconnect_max)
         self.stop_event = threading.Event()
         self.joined: dict[str, str] = {}  # lower-case channel -> name as the server spells it
         self.roster = Roster()
         self.cap = CapNegotiation(config.sasl_username, config.sasl_password, log)
-        self.more: dict[str, tuple[str, list[str]]] = {}  # channel key -> (target, lines not yet shown)
+        self.pager = Pager(config.channel_lines)
         self._inflight: set[int] = set()  # outbox ids whose lines wait in the send queue
         self.registered = False
         self.stats = {"connects": 0, "welcomes": 0, "lines_sent": 0, "commands": 0}
@@ -481,29 +432,15 @@ class IrcAdapter:
         return relay_budget(nick, len(self._own_userhost), target)
 
     def reply(self, channel: Channel, target: str, texts: list[str]) -> None:
+        """Replies as IRC lines to `target`; in a channel, a long one shows its first lines and keeps the rest."""
         budget = self.budget(target)
         lines = [line for t in texts for line in split_text(t, budget)]
-        limit = self.cfg.channel_lines
-        if not channel.private and len(lines) > limit:
-            shown, rest = lines[: limit - 1], lines[limit - 1:]
-            self.more[channel.key] = (target, rest)
-            shown.append(f"({len(rest)} more lines: say !more)")
-            lines = shown
+        if not channel.private:
+            lines = self.pager.first_page(channel.key, lines)
         self._queue_lines(channel, target, lines)
 
     def _send_more(self, channel: Channel, target: str) -> None:
-        pending = self.more.pop(channel.key, None)
-        if not pending:
-            self._queue_lines(channel, target, ["nothing more to show"])
-            return
-        _, lines = pending
-        limit = self.cfg.channel_lines
-        if len(lines) > limit:
-            shown, rest = lines[: limit - 1], lines[limit - 1:]
-            self.more[channel.key] = (target, rest)
-            shown.append(f"({len(rest)} more lines: say !more)")
-            lines = shown
-        self._queue_lines(channel, target, lines)
+        self._queue_lines(channel, target, self.pager.next_page(channel.key))
 
     def _queue_lines(self, channel: Channel, target: str, lines: list[str]) -> None:
         self.queue.extend([OutLine(target, line, channel_key="" if channel.private else channel.key,
@@ -541,11 +478,11 @@ class IrcAdapter:
                 self._inflight.discard(oid)
                 if oid not in released:
                     released.add(oid)
-                    self._safely("release", lambda: self.bot.release(oid))
+                    self._safely("release", self.bot.release, oid)
             elif line.channel_key:
                 by_channel.setdefault(line.channel_key, []).append(line.text)
         for key, texts in by_channel.items():
-            self._safely("requeue", lambda: self.bot.enqueue(key, "irc", "\n".join(texts), self.now()))
+            self._safely("requeue", self.bot.enqueue, key, "irc", "\n".join(texts), self.now())
         if by_channel:
             log(f"connection dropped mid-reply; {sum(map(len, by_channel.values()))} lines kept for after reconnect")
 
@@ -555,8 +492,8 @@ class IrcAdapter:
         if len(self.queue) > 50:
             return  # still busy with earlier output; claim more when it has gone out
         now = self.now()
-        self._safely("tick", lambda: self.bot.tick(now))
-        outgoing = self._safely("claim", lambda: self.bot.claim_outgoing("irc", now, self.worker)) or []
+        self._safely("tick", self.bot.tick, now)
+        outgoing = self._safely("claim", self.bot.claim_outgoing, "irc", now, self.worker) or []
         for out in outgoing:
             if out.id not in self._inflight:
                 self.deliver(out)
@@ -577,7 +514,7 @@ class IrcAdapter:
 
         def delivered() -> None:
             self._inflight.discard(out.id)
-            self._safely("mark", lambda: self.bot.mark_delivered(out.id, self.now()))
+            self._safely("mark", self.bot.mark_delivered, out.id, self.now())
 
         if not lines:
             delivered()
@@ -589,9 +526,10 @@ class IrcAdapter:
         self._pump()
         return True
 
-    def _safely(self, what: str, fn):
+    def _safely(self, what: str, fn, *args):
+        """A call into the core that may fail (a locked database): logged, never raised into the reactor."""
         try:
-            return fn()
+            return fn(*args)
         except Exception as e:
             self._log_limited(what, f"{what} failed: {type(e).__name__}: {e}")
             return None

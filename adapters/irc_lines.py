@@ -218,3 +218,28 @@ class SendQueue:
         lines = list(self._lines)
         self._lines.clear()
         return lines
+
+
+class Pager:
+    """Channel manners: a reply longer than `limit` lines shows `limit - 1` of them and a line offering the
+    rest, which `!more` pages through (per channel; private replies are never cut)."""
+
+    def __init__(self, limit: int = 8):
+        self.limit = max(2, limit)
+        self._rest: dict[str, list[str]] = {}  # channel key -> lines not yet shown
+
+    def first_page(self, key: str, lines: list[str]) -> list[str]:
+        if len(lines) <= self.limit:
+            return lines
+        return self._page(key, lines)
+
+    def next_page(self, key: str) -> list[str]:
+        lines = self._rest.pop(key, None)
+        if not lines:
+            return ["nothing more to show"]
+        return lines if len(lines) <= self.limit else self._page(key, lines)
+
+    def _page(self, key: str, lines: list[str]) -> list[str]:
+        shown, rest = lines[: self.limit - 1], lines[self.limit - 1 :]
+        self._rest[key] = rest
+        return shown + [f"({len(rest)} more lines: say !more)"]

@@ -1,9 +1,14 @@
-"""The state of one IRC connection that is not I/O: capability negotiation (with SASL PLAIN) and who is
-logged in to which services account. Both are plain objects fed the server's words; the adapter sends
-the lines they return."""
+"""One IRC connection below the adapter: jaraco/irc's connection made safe (lenient decoding, whole
+PRIVMSGs), the reconnect backoff, capability negotiation (with SASL PLAIN) and who is logged in to which
+services account. The last two are plain objects fed the server's words; the adapter sends what they return."""
 from __future__ import annotations
 
 import base64
+import random
+import sys
+
+import irc.client
+from jaraco.stream import buffer as jbuffer
 
 # asked for whenever the server offers them; `sasl` only when IRC_SASL_* is set
 WANTED_CAPS = ("account-tag", "extended-join", "account-notify", "multi-prefix", "chghost", "cap-notify")
@@ -152,3 +157,50 @@ class Roster:
     def _forget_if_gone(self, low_nick: str) -> None:
         if not any(low_nick in m for m in self.members.values()):
             self.accounts.pop(low_nick, None)
+
+
+def log(text: str) -> None:
+    """One line on stderr, never a traceback."""
+    print("goalkeeper irc: " + str(text).replace("\n", " ").replace("\r", " ")[:500], file=sys.stderr, flush=True)
+
+
+class Connection(irc.client.ServerConnection):
+    """jaraco's connection with two changes: lenient decoding (invalid UTF-8 falls back to latin-1 and
+    never raises in the reactor), and PRIVMSG/NOTICE delivered whole (jaraco splits CTCP out of the
+    middle of a line, which could turn one line into two commands)."""
+
+    buffer_class = jbuffer.LenientDecodingLineBuffer
+
+    def _process_line(self, line):
+        try:
+            super()._process_line(line)
+        except Exception as e:  # a malformed line or a handler fault: log it, keep reading
+            log(f"could not process a line from the server ({type(e).__name__}: {e}): {line[:200]!r}")
+
+    def _handle_message(self, arguments, command, source, tags):
+        if len(arguments) < 2:
+            return
+        target, text = arguments[0], arguments[1]
+        public = irc.client.is_channel(target)
+        kind = ("pubmsg" if public else "privmsg") if command == "privmsg" else ("pubnotice" if public else "privnotice")
+        self._handle_event(irc.client.Event(kind, source, target, [text], tags))
+
+
+class Reactor(irc.client.Reactor):
+    connection_class = Connection
+
+
+class Backoff:
+    """Waits between reconnection attempts: from `low` doubling to `high`, with jitter; one per adapter."""
+
+    def __init__(self, low: float, high: float):
+        self.low, self.high = low, high
+        self.attempt = 0
+
+    def next(self) -> float:
+        wait = min(self.high, self.low * (2 ** self.attempt))
+        self.attempt += 1
+        return wait * random.uniform(0.8, 1.0) if wait > 0 else 0.0
+
+    def reset(self) -> None:
+        self.attempt = 0

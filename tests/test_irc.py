@@ -313,7 +313,7 @@ def test_goalkeeper_irc_program(ngircd, tmp_path):
         print(f"process start to JOIN seen: {watcher.lines[m - 1].at - started:.2f}s")
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=10)
+        _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
 
@@ -322,7 +322,7 @@ def test_goalkeeper_irc_without_configuration_says_which_variable(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GOALKEEPER_", "IRC_", "SLACK_"))}
     env.update({"PYTHONPATH": ROOT, "GOALKEEPER_DB": str(tmp_path / "x.db"), "IRC_CHANNELS": "#a"})
     r = subprocess.run([sys.executable, "-m", "adapters.cli", "irc"], env=env, capture_output=True, text=True,
-                       timeout=30)
+                       timeout=30, check=False)
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "IRC_SERVER" in r.stderr and "Traceback" not in r.stderr
 

@@ -147,3 +147,49 @@ def test_config_errors_are_one_line_naming_the_variable(env, variable):
     with pytest.raises(ConfigError) as e:
         IrcConfig.from_env(env)
     assert variable in str(e.value) and "\n" not in str(e.value)
+
+
+def test_pager_shows_seven_lines_and_an_offer_then_pages_the_rest():
+    from adapters.irc_lines import Pager
+
+    p = Pager(8)
+    lines = [f"l{i}" for i in range(20)]
+    assert p.first_page("k", lines[:8]) == lines[:8]  # 8 lines fit: no cut
+    first = p.first_page("k", lines)
+    assert first[:7] == lines[:7] and first[7] == "(13 more lines: say !more)"
+    second = p.next_page("k")
+    assert second[:7] == lines[7:14] and second[7] == "(6 more lines: say !more)"
+    assert p.next_page("k") == lines[14:]
+    assert p.next_page("k") == ["nothing more to show"]
+    assert p.next_page("other") == ["nothing more to show"]
+
+
+def test_cap_negotiation_requests_what_is_offered_then_sasl_then_ends():
+    from adapters.irc_session import CapNegotiation
+
+    c = CapNegotiation("gk", "pw")
+    assert c.on_cap(["LS", "*", "multi-prefix account-tag"], False) == []  # more LS lines follow
+    sent = c.on_cap(["LS", "extended-join sasl=PLAIN,EXTERNAL away-notify"], False)
+    assert sent == ["CAP REQ :account-tag", "CAP REQ :extended-join", "CAP REQ :multi-prefix", "CAP REQ :sasl"]
+    assert c.on_cap(["ACK", "account-tag"], False) == []
+    assert c.on_cap(["NAK", "extended-join"], False) == []
+    assert c.on_cap(["ACK", "multi-prefix"], False) == []
+    assert c.on_cap(["ACK", "sasl"], False) == ["AUTHENTICATE PLAIN"]
+    assert c.on_authenticate("+") == ["AUTHENTICATE Z2sAZ2sAcHc="]  # base64("gk\0gk\0pw")
+    assert c.end() == ["CAP END"] and c.end() == []
+    assert c.caps == {"account-tag", "multi-prefix", "sasl"}
+
+
+def test_cap_negotiation_without_sasl_offered_or_wanted():
+    from adapters.irc_session import CapNegotiation
+
+    notes = []
+    c = CapNegotiation("gk", "pw", notes.append)
+    assert c.on_cap(["LS", "multi-prefix"], False) == ["CAP REQ :multi-prefix"]
+    assert "does not offer SASL" in notes[0]
+    assert c.on_cap(["ACK", "multi-prefix"], False) == ["CAP END"]
+    c = CapNegotiation()
+    assert c.on_cap(["LS", "away-notify"], False) == ["CAP END"]  # nothing we want: end at once
+    long = CapNegotiation("u" * 200, "p" * 200)
+    chunks = long.on_authenticate("+")
+    assert all(len(x) <= len("AUTHENTICATE ") + 400 for x in chunks) and len(chunks) >= 2
