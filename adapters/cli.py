@@ -117,6 +117,10 @@ def _run(args) -> int:
 
         bot.tick(now)
         deliver(bot, now)
+        if (env.get("SLACK_BOT_TOKEN") or "").strip():  # Slack takes posts without a running process
+            from adapters.slack import deliver_outbox
+
+            deliver_outbox(env, bot, now)
         return 0
     if args.cmd == "irc":
         from adapters import irc

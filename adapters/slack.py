@@ -56,6 +56,24 @@ def _require(env: Mapping[str, str], name: str, why: str) -> str:
     return value
 
 
+def make_client(env: Mapping[str, str], token: str) -> WebClient:
+    """The Web API client: GOALKEEPER_SLACK_API_URL, with 429s and dropped connections retried."""
+    base_url = (env.get("GOALKEEPER_SLACK_API_URL") or SLACK_API_URL).strip()
+    retries = int(_env_float(env, "GOALKEEPER_SLACK_RETRIES", 3))
+    return WebClient(
+        base_url=base_url if base_url.endswith("/") else base_url + "/",
+        token=token,
+        retry_handlers=[ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=retries)],
+    )
+
+
+def deliver_outbox(env: Mapping[str, str], bot, now: datetime) -> int:
+    """What `goalkeeper tick` delivers to Slack when it has a bot token: the queued Slack messages, paced."""
+    token = _require(env, "SLACK_BOT_TOKEN", "the bot token (xoxb-...)")
+    pacer = ChannelPacer(_env_float(env, "GOALKEEPER_SLACK_PACE_SECONDS", 1.0))
+    return OutboxWorker(bot, make_client(env, token), pacer, clock=lambda: now, worker_id="tick").run_once()
+
+
 class SlackAdapter:
     """Turns Bolt requests into core Messages and core Replies into acks and posts."""
 
@@ -67,15 +85,9 @@ class SlackAdapter:
         secret = (env.get("SLACK_SIGNING_SECRET") or "").strip()
         if not socket_mode and not secret:
             _require(env, "SLACK_SIGNING_SECRET", "the signing secret from the app's Basic Information page")
-        base_url = (env.get("GOALKEEPER_SLACK_API_URL") or SLACK_API_URL).strip()
-        retries = int(_env_float(env, "GOALKEEPER_SLACK_RETRIES", 3))
         self.pacer = ChannelPacer(_env_float(env, "GOALKEEPER_SLACK_PACE_SECONDS", 1.0))
         self.tick_seconds = _env_float(env, "GOALKEEPER_TICK_SECONDS", 10.0)
-        client = WebClient(
-            base_url=base_url if base_url.endswith("/") else base_url + "/",
-            token=token,
-            retry_handlers=[ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=retries)],
-        )
+        client = make_client(env, token)
         self.app = App(
             logger=_bolt_logger(),
             client=client,

@@ -194,3 +194,18 @@ def test_the_stand_in_answers_the_file_upload_flow_and_limits_response_urls(slac
         except urllib.error.HTTPError as e:
             statuses.append(e.code)
     assert statuses == [200] * 5 + [404]
+
+
+def test_goalkeeper_tick_from_cron_delivers_slack_digests_once(slack, cli):
+    slack.command("/team", "set releng")
+    slack.command("/goal", "add Delivered by cron")
+    slack.command("/digest", "schedule monday 09:00")
+    env = {k: v for k, v in slack.env.items()}
+    first = cli(["tick", "--now", "2016-01-11T09:01:00+00:00"], env=env)
+    assert first.returncode == 0 and first.stderr == "", first.stderr
+    [post] = slack.api.calls_to("chat.postMessage")
+    assert post.body["channel"] == "C1RELENG"
+    assert "Delivered by cron" in "\n".join(b["text"]["text"] for b in post.body["blocks"])
+    again = cli(["tick", "--now", "2016-01-11T09:06:00+00:00"], env=env)
+    assert again.returncode == 0 and len(slack.api.calls_to("chat.postMessage")) == 1
+    assert undelivered(slack) == []
