@@ -236,13 +236,14 @@ def seed_team(conn, team: str = TEAM, tz: str = "UTC", channel_key: str | None =
 
 def seed_goals(conn, n: int, team: str = TEAM, quarter: str | None = None, *, people: int = 20,
                id_prefix: str = "console:", recent: int = 10, statuses: bool = True,
-               learnings_per_goal: float = 0.0, team_learnings: int = 0, now: datetime = NOW) -> None:
+               learnings_per_goal: float = 0.0, team_learnings: int = 0, now: datetime = NOW,
+               person: str = "user{}") -> None:
     """`n` goals of `team` in `quarter`, each with its create event; final/ongoing statuses on most;
     `recent` of them changed within the last 7 days; learnings spread over the goals and the team."""
     quarter = quarter or quarter_label(now)
-    owners = [f"{id_prefix}user{i}" for i in range(people)]
+    owners = [id_prefix + person.format(i) for i in range(people)]
     conn.executemany("INSERT OR IGNORE INTO people (id, name, seen_at) VALUES (?, ?, ?)",
-                     [(o, o.rsplit(":", 1)[-1], iso(now - timedelta(days=1))) for o in owners])
+                     [(o, f"user{i}", iso(now - timedelta(days=1))) for i, o in enumerate(owners)])
     (start,) = conn.execute("SELECT COALESCE(MAX(id), 0) FROM goals").fetchone()
     old = iso(now - timedelta(days=30))
     cycle = ["on-track", "at-risk", "off-track", "hit", "partial", "miss", None, None]

@@ -33,7 +33,7 @@ def run(quick: bool, work: Workdir, log) -> list[Figure]:
     figs: list[Figure] = []
     floor = sqlite_floor(work.file("floor.db"), 2000 if quick else 10000)
     figs.append(Figure(AREA, "floor: raw sqlite3 insert, 1 row/transaction (WAL, synchronous=NORMAL)", floor, "/s",
-                       note="the floor the console rate is compared with"))
+                       ))
     log(f"core: sqlite floor {floor:,.0f} rows/s")
     n = 1000 if quick else 5000
     rate, proc_ms = console_rate(work.file("console.db"), n)
@@ -61,7 +61,7 @@ def run(quick: bool, work: Workdir, log) -> list[Figure]:
     k = 3 if quick else 7
     help_s = median([_wall([*goalkeeper_argv(), "--help"], work) for _ in range(k)])
     figs.append(judged(AREA, "`goalkeeper --help` wall time (median)", help_s, "s", 0.5,
-                       note=f"{k} runs of {' '.join(goalkeeper_argv())} --help"))
+                       ))
     prompt = median([console_first_prompt(work) for _ in range(k)])
     figs.append(judged(AREA, "console start to first prompt (pty, median)", prompt, "s", 0.5))
     first = median([console_first_reply(work) for _ in range(k)])

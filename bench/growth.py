@@ -50,7 +50,7 @@ def run(quick: bool, work: Workdir, log) -> list[Figure]:
                 f = Figure(AREA, f"`{name}`, {n:,} goals stored ({layout})", ms(v), "ms",
                            target="<= 2x the 1,000 figure", floor=ms(base[key]), floor_unit="ms",
                            floor_name=f"`{name}` at 1,000 goals", ratio=v / base[key], ratio_note="of the 1,000 figure",
-                           note=f"median of {k}")
+                           )
                 f.met = "yes" if v <= 2 * base[key] else "no"
                 if f.met == "no":
                     f.extra["profile"] = profile_top(lambda: [bot.handle(msg) for _ in range(3)], 15)

@@ -34,7 +34,7 @@ def run(quick: bool, work: Workdir, log) -> list[Figure]:
         for fmt in ("md", "html", "wiki"):
             xs, size = times(store, fmt, k)
             f = judged(AREA, f"review, 200 goals and 2,000 learnings ({fmt}), export included", ms(median(xs)), "ms",
-                       100.0, note=f"median of {k}; {size:,} characters")
+                       100.0, note=f"{size:,} characters")
             if f.met == "no":
                 f.extra["profile"] = profile_top(lambda: times(store, fmt, 1), 15)
             figs.append(f)
@@ -47,7 +47,7 @@ def run(quick: bool, work: Workdir, log) -> list[Figure]:
             bot.handle(msg)
             xs.append(time.perf_counter() - t)
         figs.append(judged(AREA, "review in chat (`review`, through the core)", ms(median(xs)), "ms", 100.0,
-                           note=f"median of {k}"))
+                           ))
         log(f"review: chat {ms(median(xs)):.2f} ms")
     finally:
         store.close()

@@ -47,7 +47,7 @@ def run(quick: bool, work: Workdir, log) -> list[Figure]:
                                    ("slack", False, "Slack")):
         xs = digest_times(db, platform, short, k * 2)
         f = judged(AREA, f"digest of a team with 1,000 goals and 10,000 learnings ({label})", ms(median(xs)), "ms",
-                   50.0, note=f"bot.digest.build_digest, median of {len(xs)}")
+                   50.0, note="")
         if f.met == "no":
             f.extra["profile"] = profile_top(lambda: digest_times(db, platform, short, 1), 15)
         figs.append(f)

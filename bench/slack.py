@@ -100,7 +100,7 @@ def seed_slack_store(db: str, team_id: str) -> None:
         seed_team(conn, "releng", channel_key=f"slack:{team_id}:C1RELENG", channel_name="#releng", platform="slack",
                   created=now)
         conn.execute("UPDATE teams SET digest_enabled = 0 WHERE name = 'releng'")
-        seed_goals(conn, 10_000, "releng", id_prefix=f"slack:{team_id}:", now=now)
+        seed_goals(conn, 10_000, "releng", id_prefix=f"slack:{team_id}:", now=now, person="U{:08d}")
 
 
 def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> None:
