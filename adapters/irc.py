@@ -23,7 +23,7 @@ import irc.client
 from bot.model import Actor, Channel, Message
 
 from .irc_config import IrcConfig
-from .irc_lines import OutLine, Pager, SendQueue, TokenBucket, clean_incoming, relay_budget, split_text
+from .irc_lines import LINE_LIMIT, OutLine, Pager, SendQueue, TokenBucket, clean_incoming, relay_budget, split_text
 from .irc_session import Backoff, CapNegotiation, Connection, Reactor, Roster, irc_lower, log
 
 __all__ = ["IrcConfig", "IrcAdapter", "serve"]
@@ -158,6 +158,7 @@ class IrcAdapter:
         """jaraco's connect() sends NICK and USER at once; CAP LS (and PASS) must reach the server
         first, so they are written here, on the fresh socket, before connect() goes on."""
         sock = socket.create_connection(address, timeout=15)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # a reply's lines go out now, not after an ACK
         if self.cfg.tls:
             ctx = ssl.create_default_context(cafile=self.cfg.tls_ca_file)
             sock = ctx.wrap_socket(sock, server_hostname=self.cfg.server)
@@ -451,17 +452,24 @@ class IrcAdapter:
         if self.registered and self.conn.is_connected():
             self.queue.pump(self._write)
 
-    def _write(self, line: OutLine) -> bool:
-        if not self.conn.is_connected():
+    def _write(self, lines: list[OutLine]) -> bool:
+        """PRIVMSG lines in one write (several small writes would wait on each other: Nagle, delayed ACKs)."""
+        sock = self.conn.socket if self.conn.is_connected() else None
+        if sock is None:
             return False
+        data = []
+        for line in lines:
+            raw = f"PRIVMSG {line.target} :{line.text}".encode("utf-8", "replace") + b"\r\n"
+            if len(raw) > LINE_LIMIT or any(b in raw[:-2] for b in (b"\r", b"\n", b"\0")):
+                log(f"dropped a line the server would refuse ({len(raw)} bytes)")  # a bug here, never the user's
+                continue
+            data.append(raw)
         try:
-            self.conn.send_raw(f"PRIVMSG {line.target} :{line.text}")
-        except irc.client.IRCError as e:  # MessageTooLong / InvalidCharacters: a bug here, never the user's
-            log(f"dropped a line the server would refuse ({e})")
-            return True
-        if not self.conn.is_connected():
+            sock.sendall(b"".join(data))
+        except OSError as e:
+            self.conn.disconnect(f"write failed: {e}")
             return False
-        self.stats["lines_sent"] += 1
+        self.stats["lines_sent"] += len(data)
         return True
 
     def _dropped_lines(self) -> bool:
@@ -544,8 +552,10 @@ class IrcAdapter:
         if self.conn.is_connected():
             try:
                 self.conn.disconnect("Goalkeeper stopping")
-            except Exception:
-                pass
+            except Exception as e:  # closing a broken socket: nothing left to save
+                log(f"while disconnecting: {type(e).__name__}: {e}")
+        if self._dropped_lines():
+            self._requeue_dropped()  # a reply cut by the stop goes out after the next start
 
 
 def serve(env: Mapping[str, str], bot, clock=None) -> None:

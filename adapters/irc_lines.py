@@ -195,19 +195,21 @@ class SendQueue:
     def extend(self, lines: list[OutLine]) -> None:
         self._lines.extend(lines)
 
-    def pump(self, write: Callable[[OutLine], bool]) -> int:
-        """Write as many lines as the bucket allows; `write` returns False when the connection failed
-        (the line then stays first in the queue)."""
-        sent = 0
+    def pump(self, write: Callable[[list[OutLine]], bool]) -> int:
+        """Write as many lines as the bucket allows, in one write; `write` returns False when the connection
+        failed (the lines then stay first in the queue, and none counts as written)."""
+        batch: list[OutLine] = []
         while self._lines and self.bucket.take():
-            line = self._lines.popleft()
-            if not write(line):
-                self._lines.appendleft(line)
-                return sent
-            sent += 1
+            batch.append(self._lines.popleft())
+        if not batch:
+            return 0
+        if not write(batch):
+            self._lines.extendleft(reversed(batch))
+            return 0
+        for line in batch:
             if line.on_written is not None:
                 line.on_written()
-        return sent
+        return len(batch)
 
     def wait(self) -> float:
         """Seconds until the next line may go (infinity when nothing waits)."""

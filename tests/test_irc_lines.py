@@ -103,19 +103,25 @@ def test_token_bucket_bursts_then_paces():
     assert b.wait() > 0
 
 
-def test_send_queue_keeps_order_and_holds_a_line_that_failed():
+def test_send_queue_keeps_order_and_holds_lines_whose_write_failed():
     t = [0.0]
     q = SendQueue(TokenBucket(rate=2.0, burst=3, monotonic=lambda: t[0]))
-    written, done = [], []
+    written, done, writes = [], [], []
+
+    def ok(batch):
+        writes.append(len(batch))
+        written.extend(line.text for line in batch)
+        return True
+
     q.extend([OutLine("#a", f"l{i}", on_written=(lambda i=i: done.append(i))) for i in range(6)])
-    q.pump(lambda line: written.append(line.text) or True)
-    assert written == ["l0", "l1", "l2"] and done == [0, 1, 2]
+    q.pump(ok)
+    assert written == ["l0", "l1", "l2"] and done == [0, 1, 2] and writes == [3]  # the burst in one write
     t[0] = 1.0
-    q.pump(lambda line: False)  # the connection broke: nothing is lost, nothing marked written
+    q.pump(lambda batch: False)  # the connection broke: nothing is lost, nothing marked written
     assert len(q) == 3 and done == [0, 1, 2]
     t[0] = 10.0
-    q.pump(lambda line: written.append(line.text) or True)
-    assert written == [f"l{i}" for i in range(6)]
+    q.pump(ok)
+    assert written == [f"l{i}" for i in range(6)] and done == list(range(6))
 
 
 BASE = {"IRC_SERVER": "irc.example.org", "IRC_CHANNELS": "#releng"}
