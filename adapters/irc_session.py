@@ -198,9 +198,10 @@ class Backoff:
         self.attempt = 0
 
     def next(self) -> float:
-        wait = min(self.high, self.low * (2 ** self.attempt))
-        self.attempt += 1
-        return wait * random.uniform(0.8, 1.0) if wait > 0 else 0.0
+        """The wait before the next attempt: `low` first, then doubling (from at least 0.25 s) up to `high`."""
+        wait = self.low if self.attempt == 0 else min(self.high, max(self.low, 0.25) * 2 ** self.attempt)
+        self.attempt = min(self.attempt + 1, 40)  # 2**40 is far past any cap; never an overflow
+        return wait * random.uniform(0.8, 1.0)
 
     def reset(self) -> None:
         self.attempt = 0

@@ -199,3 +199,16 @@ def test_cap_negotiation_without_sasl_offered_or_wanted():
     long = CapNegotiation("u" * 200, "p" * 200)
     chunks = long.on_authenticate("+")
     assert all(len(x) <= len("AUTHENTICATE ") + 400 for x in chunks) and len(chunks) >= 2
+
+
+def test_backoff_starts_within_seconds_doubles_and_is_capped():
+    from adapters.irc_session import Backoff
+
+    b = Backoff(2, 120)
+    waits = [b.next() for _ in range(2000)]
+    assert 1.6 <= waits[0] <= 2 and 3.2 <= waits[1] <= 4 and 6.4 <= waits[2] <= 8
+    assert max(waits) <= 120 and min(waits[10:]) >= 96
+    b.reset()
+    assert b.next() <= 2
+    z = Backoff(0, 1)
+    assert z.next() == 0 and 0 < z.next() <= 1  # a zero minimum never becomes a busy loop
