@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import traceback
 from datetime import datetime
 
@@ -29,6 +30,8 @@ class Goalkeeper:
         self._log = log
         self._known_channels: set[str] = set()
         self._known_people: dict[str, str] = {}
+        self._known_teams: set[str] = set()  # teams that exist in the store (teams are never deleted)
+        self._pending = threading.local()  # teams touched by the write in progress on this thread
 
     # -- helpers the handlers share ---------------------------------------------
 
@@ -49,14 +52,16 @@ class Goalkeeper:
         ch = msg.channel
         if ch.key not in self._known_channels:
             self.store.ensure_channel(conn, ch.key, ch.name, ch.platform, channel_team_name(ch.name), ch.private, msg.at)
-        if team:
+        if team and team not in self._known_teams:
             self.store.ensure_team(conn, team, self.config.tz, msg.at)
+            self._pending.teams = getattr(self._pending, "teams", set()) | {team}
         if self._known_people.get(msg.actor.id) != msg.actor.name:
             self.store.touch_person(conn, msg.actor.id, msg.actor.name, msg.at)
 
     def _after_commit(self, msg: Message) -> None:
         self._known_channels.add(msg.channel.key)
         self._known_people[msg.actor.id] = msg.actor.name
+        self._known_teams.update(getattr(self._pending, "teams", ()))
 
     # -- the one way in for chat ---------------------------------------------------
 
@@ -66,6 +71,7 @@ class Goalkeeper:
         if text[:1] in ("/", "!"):
             text = text[1:].lstrip()
         usage = None
+        self._pending.teams = set()
         try:
             if len(text) > MAX_MESSAGE:
                 raise UsageError(f"that message is {len(text):,} characters; at most {MAX_MESSAGE:,} are read",

@@ -118,17 +118,14 @@ def build_digest(store, config, team: str, now: datetime, renderer, short: bool 
 
     counts = store.count_goals(team, quarter.label)
     total = sum(counts.values())
-    goals = store.all(
-        "SELECT id, title, status, st FROM (SELECT id, title, status, COALESCE(status, 'none') AS st,"
-        " ROW_NUMBER() OVER (PARTITION BY COALESCE(status, 'none') ORDER BY id) AS rn"
-        " FROM goals WHERE team = ? AND quarter = ? AND deleted = 0) WHERE rn <= ?",
-        (team, quarter.label, lim["goals"]),
-    )
     by_status: dict[str, list[dict]] = {}
-    for g in goals:
-        by_status.setdefault(g["st"], []).append(g)
+    for st in counts:  # one indexed look-up per status present: cost grows with what is shown
+        by_status[st] = store.all(
+            "SELECT id, title, status FROM goals WHERE team = ? AND quarter = ? AND deleted = 0 AND status IS ?"
+            " ORDER BY id LIMIT ?", (team, quarter.label, None if st == "none" else st, lim["goals"]))
 
-    ev_where = " FROM goal_events e JOIN goals g ON g.id = e.goal_id WHERE g.team = ? AND e.at > ? AND e.at <= ?"
+    # CROSS JOIN keeps SQLite on the goal_events(at) index: the week's events, not every goal of the team
+    ev_where = " FROM goal_events e CROSS JOIN goals g ON g.id = e.goal_id WHERE g.team = ? AND e.at > ? AND e.at <= ?"
     n_events = store.one("SELECT COUNT(*) AS n" + ev_where, (team, s_start, s_end))["n"]
     events = store.all(
         "SELECT e.goal_id, e.action, e.changes, e.note, e.by, g.title" + ev_where + " ORDER BY e.at, e.id LIMIT ?",
@@ -152,7 +149,7 @@ def build_digest(store, config, team: str, now: datetime, renderer, short: bool 
     head = (f"{r.bold('Weekly digest')} · {r.text(team)} · {quarter.label} · week to "
             f"{fmt_date(end.astimezone(dtz).date(), today)} · {_days_text(review, today)}")
     summary = ", ".join(f"{counts[s]} {_status_word(r, s)}" for s in STATUS_ORDER if counts.get(s))
-    goals_line = f"Goals ({total}): {summary}" if total else f"Goals: none in {quarter.label} yet (goal add <title>)"
+    goals_line = f"Goals ({total}): {summary}" if total else r.text(f"Goals: none in {quarter.label} yet (goal add <title>)")
     event_items = [_event_text(r, e, names, short) for e in events]
     learning_items = [_learning_text(r, l, names, 50 if short else 120) for l in learnings]
 
@@ -161,7 +158,7 @@ def build_digest(store, config, team: str, now: datetime, renderer, short: bool 
         open_goals = by_status.get("none", []) + by_status.get("off-track", []) + by_status.get("at-risk", [])
         n_open = counts.get("none", 0) + counts.get("off-track", 0) + counts.get("at-risk", 0)
         if open_goals:
-            items = [f"#{g['id']} {r.text(clip(g['title'], 40))} ({_status_word(r, g['st'])})" for g in open_goals]
+            items = [f"#{g['id']} {r.text(clip(g['title'], 40))} ({_status_word(r, g['status'] or 'none')})" for g in open_goals]
             lines += pack("Needs attention: ", items, n_open)
         lines += pack(f"This week ({n_events} change{'s' * (n_events != 1)}): ", event_items, n_events,
                       lines=2) if n_events else ["This week: no goal changed"]

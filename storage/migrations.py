@@ -6,6 +6,7 @@ migrations = Migrations("goalkeeper")
 
 @migrations()
 def m001_initial(db):
+    # no AUTOINCREMENT: rows are never deleted (a delete is a flag), so an id is never reused
     db.executescript(
         """
         CREATE TABLE teams (
@@ -35,7 +36,7 @@ def m001_initial(db):
         );
         CREATE INDEX people_name ON people(name COLLATE NOCASE);
         CREATE TABLE goals (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            id INTEGER PRIMARY KEY,
             title TEXT NOT NULL,
             team TEXT NOT NULL,
             quarter TEXT NOT NULL,
@@ -49,9 +50,9 @@ def m001_initial(db):
             created_at TEXT NOT NULL,
             updated_at TEXT NOT NULL
         );
-        CREATE INDEX goals_team_quarter ON goals(team, quarter, deleted);
+        CREATE INDEX goals_team_quarter ON goals(team, quarter, deleted, status, id);
         CREATE TABLE goal_events (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            id INTEGER PRIMARY KEY,
             goal_id INTEGER NOT NULL REFERENCES goals(id),
             at TEXT NOT NULL,
             by TEXT NOT NULL,
@@ -62,7 +63,7 @@ def m001_initial(db):
         CREATE INDEX goal_events_goal ON goal_events(goal_id, id);
         CREATE INDEX goal_events_at ON goal_events(at);
         CREATE TABLE learnings (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            id INTEGER PRIMARY KEY,
             goal_id INTEGER REFERENCES goals(id),
             team TEXT NOT NULL,
             quarter TEXT NOT NULL,
@@ -73,7 +74,7 @@ def m001_initial(db):
         CREATE INDEX learnings_team_quarter ON learnings(team, quarter);
         CREATE INDEX learnings_goal ON learnings(goal_id);
         CREATE TABLE kpis (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            id INTEGER PRIMARY KEY,
             team TEXT NOT NULL,
             name TEXT NOT NULL,
             unit TEXT,
@@ -84,7 +85,7 @@ def m001_initial(db):
             UNIQUE (team, name)
         );
         CREATE TABLE kpi_values (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            id INTEGER PRIMARY KEY,
             kpi_id INTEGER NOT NULL REFERENCES kpis(id),
             at TEXT NOT NULL,
             value REAL NOT NULL,
@@ -92,7 +93,7 @@ def m001_initial(db):
         );
         CREATE INDEX kpi_values_kpi ON kpi_values(kpi_id, at);
         CREATE TABLE outbox (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            id INTEGER PRIMARY KEY,
             key TEXT UNIQUE,               -- channel|kind|slot: the exactly-once claim
             channel_key TEXT NOT NULL,
             platform TEXT NOT NULL,

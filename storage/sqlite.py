@@ -12,12 +12,11 @@ import threading
 from contextlib import contextmanager
 from typing import Iterable
 
-import sqlite_utils
-
 from bot.times import iso
 
-from .migrations import migrations
-
+# the number of registered migrations; a store at this PRAGMA user_version needs none, so the
+# usual start never imports sqlite_utils (about 14 MB resident with what it pulls in)
+SCHEMA_VERSION = 2
 GOAL_FIELDS = ("title", "team", "quarter", "owner", "kind", "due", "status", "note", "deleted")
 
 
@@ -63,10 +62,18 @@ class Store:
             self._local.conn = None
 
     def _migrate(self) -> None:
+        conn = self._connect(rows_as_dicts=False)
+        try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+                return
+        finally:
+            conn.close()
+        import sqlite_utils
+
+        from .migrations import migrations
+
         db = sqlite_utils.Database(self._connect(rows_as_dicts=False))
         try:
-            if not migrations.pending(db):  # the usual start: read-only, no lock taken
-                return
             # one process migrates at a time; the others wait on the lock, then find nothing pending
             db.execute("BEGIN IMMEDIATE")
             db.execute("COMMIT")
@@ -77,6 +84,8 @@ class Store:
                 except sqlite3.OperationalError as e:
                     if "already exists" not in str(e) and "locked" not in str(e):
                         raise
+            if not migrations.pending(db):
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         finally:
             db.conn.close()
 

@@ -30,3 +30,17 @@ def test_four_consoles_writing_at_once_lose_nothing(tmp_path):
     assert len(ids) == 200 and len(set(ids)) == 200
     assert sorted(g["title"] for g in doc["goals"]) == sorted(f"Goal {p}-{i}" for p in range(4) for i in range(50))
     assert len(doc["learnings"]) == 200
+
+
+def test_schema_version_counts_every_migration(tmp_path):
+    import sqlite3
+
+    from storage.migrations import migrations
+    from storage.sqlite import SCHEMA_VERSION, Store
+
+    assert len(migrations._migrations) == SCHEMA_VERSION  # add a migration: raise SCHEMA_VERSION with it
+    Store(str(tmp_path / "g.db")).close()
+    conn = sqlite3.connect(str(tmp_path / "g.db"))
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    applied = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid")]
+    assert applied == [m.name for m in migrations._migrations]
