@@ -66,8 +66,9 @@ class Ctx:
 
     @property
     def channel_row(self) -> dict | None:
+        """The channel with its team's time zone (`tz`, None while the team has no row): one query."""
         if self._channel is None:
-            self._channel = self.store.channel(self.msg.channel.key) or {}
+            self._channel = self.store.channel_with_tz(self.msg.channel.key) or {}
         return self._channel or None
 
     def team(self, opts: dict, usage: str) -> str:
@@ -82,6 +83,9 @@ class Ctx:
         return channel_team_name(self.msg.channel.name)
 
     def team_tz(self, team: str) -> str:
+        ch = self.channel_row
+        if ch and ch["team"] == team and ch["tz"]:
+            return ch["tz"]
         row = self.store.team(team)
         return row["tz"] if row else self.config.tz
 

@@ -7,6 +7,7 @@ are removed; a key inside quotes is text.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 
 class UsageError(Exception):
@@ -37,7 +38,7 @@ def split_options(text: str, keys: tuple[str, ...]) -> tuple[str, dict[str, str]
     """
     if not keys:
         return _unquote(text.strip()), {}
-    pattern = re.compile(r"(?:(?<=\s)|^)(" + "|".join(re.escape(k) for k in keys) + r"):", re.I)
+    pattern = _key_pattern(keys)
     # positions of keys outside double quotes
     spans = []
     quoted = _quoted_ranges(text)
@@ -55,6 +56,11 @@ def split_options(text: str, keys: tuple[str, ...]) -> tuple[str, dict[str, str]
             raise UsageError(f"{key}: is given twice")
         options[key] = _unquote(text[m.end() : end].strip())
     return _unquote(positional), options
+
+
+@lru_cache(maxsize=64)
+def _key_pattern(keys: tuple[str, ...]) -> re.Pattern:
+    return re.compile(r"(?:(?<=\s)|^)(" + "|".join(re.escape(k) for k in keys) + r"):", re.I)
 
 
 def _quoted_ranges(text: str) -> list[tuple[int, int]]:

@@ -50,7 +50,7 @@ def m001_initial(db):
             created_at TEXT NOT NULL,
             updated_at TEXT NOT NULL
         );
-        CREATE INDEX goals_team_quarter ON goals(team, quarter, deleted, status, id);
+        CREATE INDEX goals_team_quarter ON goals(team, quarter, deleted);
         CREATE TABLE goal_events (
             id INTEGER PRIMARY KEY,
             goal_id INTEGER NOT NULL REFERENCES goals(id),

@@ -132,6 +132,9 @@ class Store:
     def channel(self, key: str) -> dict | None:
         return self.one("SELECT * FROM channels WHERE key = ?", (key,))
 
+    def channel_with_tz(self, key: str) -> dict | None:
+        return self.one("SELECT c.*, t.tz FROM channels c LEFT JOIN teams t ON t.name = c.team WHERE c.key = ?", (key,))
+
     def ensure_channel(self, conn, key: str, name: str, platform: str, team: str, private: bool, now) -> None:
         conn.execute(
             "INSERT OR IGNORE INTO channels (key, name, platform, team, private, created_at) VALUES (?, ?, ?, ?, ?, ?)",
