@@ -29,6 +29,7 @@ from .irc_session import Backoff, CapNegotiation, Connection, Reactor, Roster, i
 __all__ = ["IrcConfig", "IrcAdapter", "serve"]
 
 BUSY_REPLY = "error: the bot hit a problem (database busy?), try again"
+REJOIN_EVERY = 30.0  # seconds between attempts to join a configured channel the bot is not in
 _SASL_FAIL = ("nicklocked", "saslfail", "sasltoolong", "saslaborted", "saslmechs")
 
 
@@ -129,9 +130,11 @@ class IrcAdapter:
         if mono >= self._next_tick:
             self._next_tick = mono + self.cfg.tick_interval
             self._scheduled_pass()
+        if mono >= self._next_join_check:
             missing = [c for c in self.cfg.channels if irc_lower(c) not in self.joined]
-            if missing and mono - self._joins_sent_at > max(30.0, self.cfg.tick_interval):
+            if missing:  # kicked, banned, or a JOIN the server refused: try again, every 30 s at most
                 self._join(missing)
+            self._next_join_check = mono + REJOIN_EVERY
         if self.nick != self.cfg.nick and mono >= self._next_nick_try:
             self._regain_nick()
 
@@ -151,7 +154,7 @@ class IrcAdapter:
         self._connected_at = self._mono()
         self._last_rx = self._mono()
         self._ping_sent_at = 0.0
-        self._joins_sent_at = 0.0
+        self._next_join_check = float("inf")
         self._welcomed_at = 0.0
 
     def _open_socket(self, address):
@@ -193,7 +196,7 @@ class IrcAdapter:
                 log(f"could not send {raw.split(' ')[0]}: {e}")
 
     def _join(self, channels: list[str]) -> None:
-        self._joins_sent_at = self._mono()
+        self._next_join_check = self._mono() + REJOIN_EVERY
         batch: list[str] = []
         for c in channels:
             if batch and len(",".join(batch + [c])) > 400:
@@ -342,7 +345,8 @@ class IrcAdapter:
         if irc_lower(nick) == irc_lower(self.nick):
             self.joined.pop(irc_lower(chan), None)
             self.roster.bot_left(chan)
-            self._joins_sent_at = self._mono() - 25  # rejoin a configured channel in about 5 s
+            # kicked: back after a short pause (a channel that keeps kicking gets one JOIN per 30 s)
+            self._next_join_check = min(self._next_join_check, self._mono() + max(1.0, self.cfg.reconnect_min))
         else:
             self.roster.left(chan, nick)
 

@@ -64,7 +64,8 @@ class Ngircd:
 
     network = SERVER_NAME  # the bot's IRC_NETWORK defaults to the server host; tests set it to this
 
-    def __init__(self, workdir: str, port: int | None = None, penalties: bool = True, tls: bool = False):
+    def __init__(self, workdir: str, port: int | None = None, penalties: bool = True, tls: bool = False,
+                 password: str | None = None):
         """`penalties=False` sets MaxPenaltyTime = 0: no 1-second holds on JOIN or every 7th quick line,
         for any client (the bot's own pacing is tested on a server with them on). `tls=True` adds a TLS
         port (`tls_port`) with a self-signed certificate for 127.0.0.1 (`cert`, the CA file to trust)."""
@@ -87,6 +88,7 @@ class Ngircd:
         with open(self.conf, "w") as f:
             f.write(f"""[Global]
 Name = {SERVER_NAME}
+{f"Password = {password}" if password else ""}
 Info = Goalkeeper test server
 Listen = 127.0.0.1
 Ports = {self.port}
@@ -155,8 +157,9 @@ def make_ngircd():
     workdir = tempfile.mkdtemp(prefix="goalkeeper-ngircd-")
     os.chmod(workdir, 0o755)
 
-    def make(penalties: bool = True, tls: bool = False) -> Ngircd:
-        s = Ngircd(os.path.join(workdir, f"ngircd{len(made)}"), penalties=penalties, tls=tls).start()
+    def make(penalties: bool = True, tls: bool = False, password: str | None = None) -> Ngircd:
+        s = Ngircd(os.path.join(workdir, f"ngircd{len(made)}"), penalties=penalties, tls=tls,
+                   password=password).start()
         made.append(s)
         return s
 
@@ -339,8 +342,10 @@ class IrcClient:
     """A raw-socket IRC client that keeps every line it receives, for tests to wait on."""
 
     def __init__(self, port: int, nick: str, user: str | None = None, caps: tuple[str, ...] = (),
-                 sasl: tuple[str, str] | None = None, oper: bool = False, host: str = "127.0.0.1"):
+                 sasl: tuple[str, str] | None = None, oper: bool = False, host: str = "127.0.0.1",
+                 password: str | None = None):
         self.port, self.nick, self.user, self.host = port, nick, user or nick, host
+        self.password = password
         self.caps, self.sasl, self.oper = tuple(caps), sasl, oper
         self.lines: list[Line] = []
         self._cond = threading.Condition()
@@ -355,6 +360,8 @@ class IrcClient:
         caps = list(self.caps) + (["sasl"] if self.sasl else [])
         if caps:
             self.send("CAP LS 302")
+        if self.password:
+            self.send(f"PASS {self.password}")
         self.send(f"NICK {self.nick}")
         self.send(f"USER {self.user} 0 * :test client {self.nick}")
         if caps:

@@ -368,3 +368,17 @@ def test_a_reply_cut_by_a_dropped_connection_is_finished_after_reconnecting(make
     after = bot_says(max_, "gkbot", "#cut", 0, count=5, timeout=15)
     assert before == expected[:2]
     assert after[:5] == expected[2:7]  # the rest of the reply, in order, nothing lost
+
+
+def test_server_password_and_rejoin_after_a_kick(make_ngircd, run_bot):
+    server = make_ngircd(penalties=False, password="letmein")
+    op = IrcClient(server.port, "chanop", password="letmein")
+    connect_all(op, join=("#kick",))  # first in: channel operator
+    bot = run_bot(server, ["#kick"], IRC_PASSWORD="letmein")
+    m = op.mark()
+    op.send("KICK #kick gkbot :out")
+    op.wait_for(r"^:gkbot!\S+ JOIN :?#kick", timeout=5, since=m)  # back in about a second
+    m = op.mark()
+    op.say("#kick", "!goal add Still here")
+    assert "#1" in bot_says(op, "gkbot", "#kick", m)[0]
+    assert bot.adapter.stats["connects"] == 1
