@@ -375,6 +375,7 @@ def test_server_password_and_rejoin_after_a_kick(make_ngircd, run_bot):
     op = IrcClient(server.port, "chanop", password="letmein")
     connect_all(op, join=("#kick",))  # first in: channel operator
     bot = run_bot(server, ["#kick"], IRC_PASSWORD="letmein")
+    op.wait_for(r"^:gkbot!\S+ JOIN :?#kick")  # the first JOIN, before the mark below
     m = op.mark()
     op.send("KICK #kick gkbot :out")
     op.wait_for(r"^:gkbot!\S+ JOIN :?#kick", timeout=5, since=m)  # back in about a second
