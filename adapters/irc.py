@@ -29,6 +29,7 @@ from .irc_session import Backoff, CapNegotiation, Connection, Reactor, Roster, i
 __all__ = ["IrcConfig", "IrcAdapter", "serve"]
 
 BUSY_REPLY = "error: the bot hit a problem (database busy?), try again"
+MAX_WAITING_LINES = 40  # a person's commands are ignored while this many lines of answers wait to go out
 REJOIN_EVERY = 30.0  # seconds between attempts to join a configured channel the bot is not in
 _SASL_FAIL = ("nicklocked", "saslfail", "sasltoolong", "saslaborted", "saslmechs")
 
@@ -414,11 +415,18 @@ class IrcAdapter:
         command = self._command_text(clean_incoming(raw), private)
         if command is None:
             return
+        if private and command.startswith(("error:", "usage:")):
+            return  # another bot's reply to our reply: never answer it (two bots would loop forever)
+        asker = irc_lower(source.nick)
+        if self.queue.waiting_for(asker) >= MAX_WAITING_LINES:
+            self._log_limited(f"flood{asker}", f"ignoring commands from {source.nick}: "
+                              f"{self.queue.waiting_for(asker)} lines of earlier answers still queued")
+            return  # one person cannot bury the channel (or the queue) under answers
         self.stats["commands"] += 1
         channel = self._private(source.nick) if private else self._channel(event.target)
         target = source.nick if private else event.target
         if command.lstrip("!").strip().lower() == "more":
-            self._send_more(channel, target)
+            self._send_more(channel, target, asker)
             return
         msg = Message(text=command, actor=Actor(id=self.identity(source, event.tags), name=source.nick),
                       channel=channel, at=self.now())
@@ -428,7 +436,7 @@ class IrcAdapter:
         except Exception as e:  # a locked database or a fault the core did not catch
             log(f"core failed on a command from {source.nick}: {type(e).__name__}: {e}")
             texts = [BUSY_REPLY]
-        self.reply(channel, target, texts)
+        self.reply(channel, target, texts, asker)
 
     # -- output ------------------------------------------------------------------------------
 
@@ -436,20 +444,20 @@ class IrcAdapter:
         nick = max((self.nick, self.cfg.nick + "___"), key=len)
         return relay_budget(nick, len(self._own_userhost), target)
 
-    def reply(self, channel: Channel, target: str, texts: list[str]) -> None:
+    def reply(self, channel: Channel, target: str, texts: list[str], asker: str = "") -> None:
         """Replies as IRC lines to `target`; in a channel, a long one shows its first lines and keeps the rest."""
         budget = self.budget(target)
         lines = [line for t in texts for line in split_text(t, budget)]
         if not channel.private:
             lines = self.pager.first_page(channel.key, lines)
-        self._queue_lines(channel, target, lines)
+        self._queue_lines(channel, target, lines, asker)
 
-    def _send_more(self, channel: Channel, target: str) -> None:
-        self._queue_lines(channel, target, self.pager.next_page(channel.key))
+    def _send_more(self, channel: Channel, target: str, asker: str) -> None:
+        self._queue_lines(channel, target, self.pager.next_page(channel.key), asker)
 
-    def _queue_lines(self, channel: Channel, target: str, lines: list[str]) -> None:
+    def _queue_lines(self, channel: Channel, target: str, lines: list[str], asker: str) -> None:
         self.queue.extend([OutLine(target, line, channel_key="" if channel.private else channel.key,
-                                   private=channel.private) for line in lines])
+                                   private=channel.private, asker=asker) for line in lines])
         self._pump()
 
     def _pump(self) -> None:

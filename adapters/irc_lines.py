@@ -177,6 +177,7 @@ class OutLine:
     channel_key: str = ""  # set for channel replies, so they can be re-queued durably on a drop
     private: bool = False
     outgoing_id: int | None = None  # set for outbox messages: given back to the outbox on a drop
+    asker: str = ""  # lower-case nick whose command this line answers
 
 
 class SendQueue:
@@ -188,6 +189,10 @@ class SendQueue:
 
     def __len__(self) -> int:
         return len(self._lines)
+
+    def waiting_for(self, asker: str) -> int:
+        """Lines still queued in answer to `asker`'s commands."""
+        return sum(1 for line in self._lines if line.asker == asker)
 
     def put(self, line: OutLine) -> None:
         self._lines.append(line)

@@ -383,3 +383,21 @@ def test_server_password_and_rejoin_after_a_kick(make_ngircd, run_bot):
     op.say("#kick", "!goal add Still here")
     assert "#1" in bot_says(op, "gkbot", "#kick", m)[0]
     assert bot.adapter.stats["connects"] == 1
+
+
+def test_one_person_cannot_bury_the_queue_and_bots_do_not_loop(ngircd, run_bot):
+    bot = run_bot(ngircd, ["#spam"], wait=False, IRC_RATE="1", IRC_BURST="4")
+    spammer = IrcClient(ngircd.port, "spammer", oper=True)
+    connect_all(spammer, join=("#spam",))
+    bot.wait_joined()
+    for _ in range(30):
+        spammer.say("gkbot", "help")  # about 25 lines each, one line a second
+    spammer.say("gkbot", "error: no command 'x'")  # what another goalkeeper would answer: never answered
+    spammer.say("gkbot", "usage: help [<command>]")
+    end = time.monotonic() + 5
+    while bot.adapter.stats["commands"] < 2 and time.monotonic() < end:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert bot.adapter.stats["commands"] == 2  # two helps queued (50 lines), the rest ignored
+    assert len(bot.adapter.queue) < 60
+    assert bot.adapter.registered and bot.adapter.stats["connects"] == 1
