@@ -7,6 +7,7 @@ account-notify / WHOX kept per nick), otherwise `irc:<network>:<nick>!<user>@<ho
 """
 from __future__ import annotations
 
+import functools
 import os
 import random
 import re
@@ -391,7 +392,10 @@ class IrcAdapter:
         if private:
             return text or None
         if text.startswith("!") and text[1:2].isalpha():
-            return text
+            words = _top_words()
+            if words is None or text[1:].split(None, 1)[0].lower() in words:
+                return text
+            return None  # `!weather` is another bot's command: no "unknown command" noise in the channel
         for nick in {self.nick, self.cfg.nick}:
             m = re.match(re.escape(nick) + r"[:,]\s*(.*)$", text, re.I | re.S)
             if m:
@@ -568,6 +572,16 @@ class IrcAdapter:
                 log(f"while disconnecting: {type(e).__name__}: {e}")
         if self._dropped_lines():
             self._requeue_dropped()  # a reply cut by the stop goes out after the next start
+
+
+@functools.cache
+def _top_words() -> frozenset[str] | None:
+    """The core's command words and `more` (the adapter's own); None if the core has no registry."""
+    try:
+        from bot.commands import TOP_WORDS
+    except ImportError:
+        return None
+    return frozenset(TOP_WORDS) | {"more"}
 
 
 def serve(env: Mapping[str, str], bot, clock=None) -> None:

@@ -65,9 +65,13 @@ def test_chatter_notices_ctcp_and_errors(ngircd, run_bot):
     bob.send("NOTICE #quiet :!goal add from a notice")
     bob.say("#quiet", "\x01ACTION !goal add from an action\x01")
     bob.say("#quiet", "!!!")
+    bob.say("#quiet", "!weather berlin")  # another bot's command: not ours, no "unknown command" noise
     bob.say("#quiet", "\x02!goal\x02 add \x0304Coloured\x03 title")  # formatting stripped, still a command
     first = bot_says(bob, "gkbot", "#quiet", m)[0]
     assert "#1" in first and "Coloured title" in first
+    m = bob.mark()
+    bob.say("gkbot", "weather berlin")  # in private (or addressed) an unknown command gets its error
+    assert bot_says(bob, "gkbot", "bob", m)[0].startswith("error: unknown command")
     m = bob.mark()
     bob.say("#quiet", "!goal hit 99")
     err = bot_says(bob, "gkbot", "#quiet", m, count=2)
