@@ -501,7 +501,7 @@ def connect_all(*clients: IrcClient, join: tuple[str, ...] = (), timeout: float 
 class BotRunner:
     """The IRC adapter on the real core, its reactor in a thread."""
 
-    def __init__(self, env: dict, db_path: str, busy_timeout_ms: int = 5000):
+    def __init__(self, env: dict, db_path: str, busy_timeout_ms: int = 5000, clock=None):
         from adapters.irc import IrcAdapter, IrcConfig
         from bot.config import Config
         from bot.core import Goalkeeper
@@ -512,7 +512,7 @@ class BotRunner:
         self.store = Store(db_path, busy_timeout_ms=busy_timeout_ms)
         self.incidents: list[str] = []
         self.bot = Goalkeeper(self.store, Config.from_env(self.env), log=self.incidents.append)
-        self.adapter = IrcAdapter(IrcConfig.from_env(self.env), self.bot)
+        self.adapter = IrcAdapter(IrcConfig.from_env(self.env), self.bot, clock)
         self.thread = threading.Thread(target=self.adapter.run, daemon=True, name="irc-reactor")
 
     def start(self, timeout: float = 10.0, wait: bool = True) -> "BotRunner":
@@ -544,13 +544,14 @@ def run_bot(tmp_path):
     """run_bot(server, channels, nick=..., **IRC_* overrides) -> a started BotRunner (stopped after the test)."""
     runners: list[BotRunner] = []
 
-    def run(server, channels, nick="gkbot", wait=True, db=None, busy_timeout_ms=5000, **env) -> BotRunner:
+    def run(server, channels, nick="gkbot", wait=True, db=None, busy_timeout_ms=5000, clock=None,
+            **env) -> BotRunner:
         full = {"IRC_SERVER": "127.0.0.1", "IRC_PORT": str(server.port), "IRC_TLS": "0", "IRC_NICK": nick,
                 "IRC_CHANNELS": ",".join(channels), "IRC_NETWORK": server.network,
                 "IRC_RATE": "50", "IRC_BURST": "20", "IRC_RECONNECT_MIN": "0.2", "IRC_RECONNECT_MAX": "1",
                 "IRC_TICK_INTERVAL": "0.2", "IRC_NICK_RETRY": "1",
                 **{k: str(v) for k, v in env.items()}}
-        r = BotRunner(full, db or str(tmp_path / f"bot{len(runners)}.db"), busy_timeout_ms)
+        r = BotRunner(full, db or str(tmp_path / f"bot{len(runners)}.db"), busy_timeout_ms, clock)
         runners.append(r)
         return r.start(wait=wait)
 

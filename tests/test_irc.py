@@ -405,3 +405,26 @@ def test_one_person_cannot_bury_the_queue_and_bots_do_not_loop(ngircd, run_bot):
     assert bot.adapter.stats["commands"] == 2  # two helps queued (50 lines), the rest ignored
     assert len(bot.adapter.queue) < 60
     assert bot.adapter.registered and bot.adapter.stats["connects"] == 1
+
+
+def test_the_weekly_digest_and_a_reminder_arrive_in_the_channel_once(ngircd, run_bot):
+    now = [datetime(2026, 3, 2, 8, 58, tzinfo=timezone.utc)]  # a Monday, two minutes before 09:00
+    bot = run_bot(ngircd, ["#digest"], wait=False, clock=lambda: now[0])
+    nat = IrcClient(ngircd.port, "nat")
+    connect_all(nat, join=("#digest",))
+    bot.wait_joined()
+    m = nat.mark()
+    for text in ("!team set digest tz:UTC", "!digest schedule monday 09:00", "!review date 2026-03-16",
+                 "!goal add Ship the digest"):
+        nat.say("#digest", text)
+    bot_says(nat, "gkbot", "#digest", m, count=4)
+    m = nat.mark()
+    now[0] = datetime(2026, 3, 2, 9, 0, 30, tzinfo=timezone.utc)  # the slot passes: the next pass sends both
+    said = bot_reply(nat, "gkbot", "#digest", m, settle=0.6)
+    text = "\n".join(said).replace("\x02", "")
+    assert "Weekly digest" in text and "#1 Ship the digest" in text  # the digest, with the goal it lists
+    assert "Reminder:" in text and "in 14 days" in text  # the 14-day reminder
+    assert len(said) <= 8 + 8  # a digest fits in 8 lines, and so does the reminder
+    time.sleep(1.0)  # five more passes: nothing is sent twice
+    assert len(nat.matching(r"^:gkbot!\S+ PRIVMSG #digest :", since=m)) == len(said)
+    assert all(r["delivered_at"] for r in bot.store.outbox())
