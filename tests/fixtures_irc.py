@@ -29,6 +29,61 @@ SERVICES_NAME = "services.test.local"
 INSP_NETWORK = "TestNet"
 OPER_NAME, OPER_PASSWORD = "tester", "testpw"
 
+# A self-signed certificate for 127.0.0.1 and localhost, valid until 2126, for the TLS tests only (loopback;
+# kept here so CI needs no openssl binary). Made with: openssl req -x509 -newkey rsa:2048 -nodes
+# -days 36500 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,DNS:localhost
+TEST_TLS_CERT = """\
+-----BEGIN CERTIFICATE-----
+MIIDJzCCAg+gAwIBAgIUXTczpaZwYEeijUKCM6q3BO0E+ikwDQYJKoZIhvcNAQEL
+BQAwFDESMBAGA1UEAwwJMTI3LjAuMC4xMCAXDTI2MTEyNzA1MzQ1NFoYDzIxMjYx
+MTAzMDUzNDU0WjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwggEiMA0GCSqGSIb3DQEB
+AQUAA4IBDwAwggEKAoIBAQCnYdOenv1ezrb+iRxauMNwpY+JpSqlKTjGmji3tnjX
+CH8lbbMM8A0iUeScfHGtB2AdkmSaaRzSK6j9n1hFtrJYx8Uy7ROblrArLikmw+qI
+IbsJiNs4lnZqhSt/FqLeJE+nabHTfEC2oEqbKgAZLHCm0KO6ol9PX4d7USH6/XJc
+nPSUps2S/oWa291vC8uC/WVq3NCL0WmEtGuu0bWBxPJjjbiLg0EYq2HTYmBfM1MW
+eCkQ14e9uqumv26jpWIfYZ5SnvoBS8XcaMdmnJajqVxd3FDRtjzK8vdW7GtVpP+f
+W1H3Iu2MC0iSJX0/xXG3hAxAsR4fHAW/uAs5co6Vp6D1AgMBAAGjbzBtMB0GA1Ud
+DgQWBBRy5Yh7dLUkcsblA8CdOgAhn7JYiTAfBgNVHSMEGDAWgBRy5Yh7dLUkcsbl
+A8CdOgAhn7JYiTAaBgNVHREEEzARhwR/AAABgglsb2NhbGhvc3QwDwYDVR0TAQH/
+BAUwAwEB/zANBgkqhkiG9w0BAQsFAAOCAQEAo0/S76eD94GEtn7Fy7N/yTkZ3Uyc
+bW5xmZ2uMDecRJbgU+AKMOIHFu1+A7v05ueHLnFooIFv0r/0scxQB5rbE8M9QQka
+naODXLRZ0bfYS7nozAo3xOxwEvxGdJp3OQnj1q9Jpo9AJ9NYzBNpl3frud+MIVOc
+EZc0HGqRR2CLkDsstkTdh50lLDwlP5R14R0XPyxibPGd6F7Dl1IKBg8XhulgjQAH
+2xgBIFywPH52cX4J4ETsnIwmAum0ztxaCpSweUessQe/cRHxuNLIJIRuHRADcYZX
+pan2a81ZnDRPSTN1Pw9DXcHKtaHnZQEhhuDF18Aprc3ALMmCWc2TOWuxcw==
+-----END CERTIFICATE-----
+"""
+TEST_TLS_KEY = """\
+-----BEGIN PRIVATE KEY-----
+MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCnYdOenv1ezrb+
+iRxauMNwpY+JpSqlKTjGmji3tnjXCH8lbbMM8A0iUeScfHGtB2AdkmSaaRzSK6j9
+n1hFtrJYx8Uy7ROblrArLikmw+qIIbsJiNs4lnZqhSt/FqLeJE+nabHTfEC2oEqb
+KgAZLHCm0KO6ol9PX4d7USH6/XJcnPSUps2S/oWa291vC8uC/WVq3NCL0WmEtGuu
+0bWBxPJjjbiLg0EYq2HTYmBfM1MWeCkQ14e9uqumv26jpWIfYZ5SnvoBS8XcaMdm
+nJajqVxd3FDRtjzK8vdW7GtVpP+fW1H3Iu2MC0iSJX0/xXG3hAxAsR4fHAW/uAs5
+co6Vp6D1AgMBAAECggEAAKVP3K/iTLuuRbchyueTHzeiHczVv4y10Zq+9XCdUSlL
+LAWvDk3lt311WjSacQuFcM2Vhz5t7xS7OLyeVZ8xf/NJqfZT8GUSX5vo6Prjq/xM
+PMyTTuYN9wqnqkI8jxLnX4hNhoB/MkzcrGgr2O0D6CQRfihcqdXuOKZ5k98ZAL2x
+llGofgy/5wicTFMBwqvspGbvbLcjOybG9ZpOk4Ey2RKMirgVBSEtUWHiUxq5wHfY
+DBTh1mKCkmIWp/rrKgFWMGMS95c4DNUXSiw81v77b3Y/VHbjB3cz4SxLM/jpsmXl
+um3lP7mnG4MpYMLycfc1Qj4ZqoSJsTXRbFqlWvyUvwKBgQDSkAFpKOTU/PC1v053
+5J8kbXfLcQY1rQjksL0UC7kXzUk0z2mHaGehy87MfdbjTNtfQqrQ4YGrauLdlFty
+iyLDYqN7MdyiTdxBedYMFheFcSZXjP6fQFmRB1PI/j8ZtjlU2iD2QdBCiEuuvACu
+eKdHSLnxdVgeKVtwgJEw01++uwKBgQDLgG4G3n2sjLMIVqb46RtJx0Wfn1zSNFNp
+kuY8XJY8lA0V716cIZWUZhZh8Z2UeBFcwpbVXBCVgLHFeeoOJld4uKVosMCMlrJg
+BiwZ8PS2w9/PHSQ3dC5vNR2A2ZQciMUu/mU4vnj7dPn4MoftiX6mCC1I7UCKG0kg
+W0347R0cDwKBgAy9M6imFbohF3sXeOreBRbSHKZNTz/eGSSk4LuevfMHs38jcVIE
+6ggq6XcLwf18f+Uyhl0e15aEX/dh62pxqofBpvxkFuIm7cV0VpPinkevgc9YM2t1
+HDYfCF2nrC+lC7DrhYUAlFYCIvoOW8gyeoRgjQdjvxIMFIEo9h/LGgbTAoGAM3bx
+XG9cHQ0gIdW4OG7LZectZmbpFIgDKEnsTAumOv++J3P320hrCbKfqnluPqP20Byu
+BJtZ3lVDoAtq89UiffdEbat1pphd2Ab3lD/pw2bZ7QkTpaqOK7WlFnbwDB9SrsXL
+V4RkGEPHC8vLsHj7PIYI3c6SadrorXQpzfA5UmUCgYEAnmBKrExnTqTV7v5RWL6D
+xW2nld0+x7ceBtkTKRwm7P3ZMl+c4Qw/AtLO8lASOaQDpcxcO87/KPLtC2FGqkaW
+J64RjNFC1w8x85Uyu9EEmIQ5DnihF7+3US8FUNCk9j9liKs5++N0ozP/KN50Fv3f
+t+RgmFzaMKZ0rYjUKOyOcPE=
+-----END PRIVATE KEY-----
+"""
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -77,9 +132,10 @@ class Ngircd:
         ssl_section = ""
         if tls:
             key = os.path.join(workdir, "key.pem")
-            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-                            "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                            "-keyout", key, "-out", self.cert], check=True, capture_output=True)
+            with open(key, "w") as f:
+                f.write(TEST_TLS_KEY)
+            with open(self.cert, "w") as f:
+                f.write(TEST_TLS_CERT)
             os.chmod(key, 0o644)  # ngircd reads it after switching to nobody
             ssl_section = f"[SSL]\nCertFile = {self.cert}\nKeyFile = {key}\nPorts = {self.tls_port}\n"
         self.conf = os.path.join(workdir, "ngircd.conf")
@@ -188,7 +244,8 @@ class InspircdAtheme:
             f.write(self._inspircd_conf())
         with open(os.path.join(workdir, "atheme.conf"), "w") as f:
             f.write(self._atheme_conf())
-        subprocess.run(["chown", "-R", "irc:irc", workdir], check=True)
+        if os.geteuid() == 0:  # InspIRCd refuses to run as root: both daemons run as `irc`
+            subprocess.run(["chown", "-R", "irc:irc", workdir], check=True)
         os.chmod(workdir, 0o755)
 
     def _inspircd_conf(self) -> str:
@@ -244,7 +301,7 @@ logfile "{self.dir}/atheme.log" {{ error; info; }};
 
     def start(self) -> "InspircdAtheme":
         inspircd, atheme = need_binary("inspircd"), need_binary("atheme-services")
-        setpriv = ["setpriv", "--reuid=irc", "--regid=irc", "--clear-groups"]
+        setpriv = ["setpriv", "--reuid=irc", "--regid=irc", "--clear-groups"] if os.geteuid() == 0 else []
         for stale in ("data/services.db", "data/atheme.pid"):
             if os.path.exists(os.path.join(self.dir, stale)):
                 os.remove(os.path.join(self.dir, stale))
@@ -268,7 +325,8 @@ logfile "{self.dir}/atheme.log" {{ error; info; }};
         while time.monotonic() < end:
             for p in self.procs:
                 if p.poll() is not None:
-                    raise RuntimeError(f"{p.args[4]} exited with {p.returncode}; see {self.dir}")
+                    name = next(a for a in p.args if "inspircd" in a or "atheme" in a)
+                    raise RuntimeError(f"{name} exited with {p.returncode}; see {self.dir}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
                     s.sendall(b"CAP LS 302\r\n")
