@@ -152,6 +152,7 @@ class IrcAdapter:
         self.roster.clear()
         self.cap.reset()
         self._alt_index = 0
+        self._nick_limit = 30
         self._own_userhost = ""
         self._connected_at = self._mono()
         self._last_rx = self._mono()
@@ -209,11 +210,15 @@ class IrcAdapter:
             self._control("JOIN " + ",".join(batch))
 
     def _alt_nick(self, erroneous: bool) -> str:
+        """goalkeeper_, goalkeeper__, goalkeeper___, then goalkeeper123; after an 'erroneous nickname'
+        (too long for this server) the same cut to RFC 1459's 9 characters."""
         self._alt_index += 1
-        base = self.cfg.nick[:9] if erroneous else self.cfg.nick
-        if self._alt_index <= 3:
-            return base + "_" * self._alt_index
-        return base[:6] + str(random.randint(100, 999))
+        if erroneous:
+            self._nick_limit = 9
+        limit, k = self._nick_limit, self._alt_index
+        if k <= 3:
+            return self.cfg.nick[: limit - k] + "_" * k
+        return self.cfg.nick[: limit - 3] + str(random.randint(100, 999))
 
     def _regain_nick(self) -> None:
         self._next_nick_try = self._mono() + self.cfg.nick_retry

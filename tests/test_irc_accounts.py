@@ -5,6 +5,7 @@ account uses, and someone who takes that nick without that account is someone el
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import datetime, timezone
@@ -167,3 +168,20 @@ def test_with_account_tag_only_the_tag_counts():
     _feed(a, "join", "greg!g@host", "#c", ["greg", "Greg"])
     assert a.identity(NickMask("greg!g@host"), [{"key": "account", "value": "greg"}]) == "irc:net:greg"
     assert a.identity(NickMask("greg!g@host"), []) == "irc:net:greg!g@host"  # no tag: not logged in now
+
+
+def test_alternate_nicks_when_taken_or_too_long():
+    a = _adapter()
+    a.registered = False
+    sent = []
+    a._control = sent.append
+    for _ in range(4):
+        _feed(a, "nicknameinuse", "irc.example", "*", ["goalkeeper", "Nickname is already in use"])
+    assert sent[:3] == ["NICK goalkeeper_", "NICK goalkeeper__", "NICK goalkeeper___"]
+    assert re.fullmatch(r"NICK goalkeeper\d{3}", sent[3])
+    b = _adapter()
+    sent = []
+    b._control = sent.append
+    _feed(b, "erroneusnickname", "irc.example", "*", ["goalkeeper", "Erroneous nickname"])
+    _feed(b, "nicknameinuse", "irc.example", "*", ["goalkeep_", "Nickname is already in use"])
+    assert sent == ["NICK goalkeep_", "NICK goalkee__"]  # within 9 characters
