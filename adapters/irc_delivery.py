@@ -1,7 +1,5 @@
 """What the IRC adapter sends: replies (paged in channels), scheduled messages from the outbox, and what
-becomes of lines still queued when the connection drops. A part of `IrcAdapter`, kept in its own file;
-it uses the adapter's `bot`, `cfg`, `conn`, `queue`, `pager`, `joined`, `registered`, `nick`, `stats`,
-`worker`, `now()` and `_mono()`."""
+becomes of lines still queued when the connection drops."""
 from __future__ import annotations
 
 import irc.client
@@ -15,6 +13,10 @@ BUSY_REPLY = "error: the bot hit a problem (database busy?), try again"
 
 
 class Delivery:
+    """The sending half of `IrcAdapter`, kept in its own file. It uses the adapter's `bot`, `cfg`, `conn`,
+    `queue`, `pager`, `joined`, `registered`, `nick`, `stats`, `worker`, `_inflight`, `_own_userhost`,
+    `_key_prefix`, `now()` and `_mono()`."""
+
     # -- output ------------------------------------------------------------------------------
 
     def budget(self, target: str) -> int:
