@@ -177,26 +177,22 @@ def build_digest(store, config, team: str, now: datetime, renderer, short: bool 
         items = [f"#{g['id']} {r.text(clip(g['title'], 60))}" for g in by_status.get(s, [])]
         more = counts[s] - len(items)
         lines.append(f"  {_status_word(r, s)} ({counts[s]}): " + ", ".join(items) + (f" and {more} more" if more else ""))
-    if n_events:
-        lines.append(f"This week ({n_events} change{'s' * (n_events != 1)}):")
-        lines += [f"  {t}" for t in event_items]
-        if n_events > len(events):
-            lines.append(f"  and {n_events - len(events)} more")
-    else:
-        lines.append("This week: no goal changed")
-    if n_learnings:
-        lines.append(f"New learnings ({n_learnings}):")
-        lines += [f"  {t}" for t in learning_items]
-        if n_learnings > len(learnings):
-            lines.append(f"  and {n_learnings - len(learnings)} more (learnings)")
-    else:
-        lines.append("New learnings: none this week (learning <goal-id> <text>)")
-    if kpi_texts:
-        lines.append("KPIs:")
-        lines += [f"  {t}" for t in kpi_texts]
-        if n_kpis > len(kpi_texts):
-            lines.append(f"  and {n_kpis - len(kpi_texts)} more (kpi list)")
+    lines += _section(f"This week ({n_events} change{'s' * (n_events != 1)}):", event_items, n_events, "",
+                      "This week: no goal changed")
+    lines += _section(f"New learnings ({n_learnings}):", learning_items, n_learnings, " (learnings)",
+                      r.text("New learnings: none this week (learning <goal-id> <text>)"))
+    lines += _section("KPIs:", kpi_texts, n_kpis, " (kpi list)", None)
     return "\n".join(lines)
+
+
+def _section(title: str, items: list[str], total: int, more_hint: str, empty: str | None) -> list[str]:
+    """A titled, indented list that says how many more there are; `empty` when there is nothing."""
+    if not total:
+        return [empty] if empty else []
+    out = [title] + [f"  {t}" for t in items]
+    if total > len(items):
+        out.append(f"  and {total - len(items)} more{more_hint}")
+    return out
 
 
 def clip_bytes(line: str, limit: int = LINE_BYTES) -> str:
@@ -299,18 +295,8 @@ def build_reminder(store, config, team: str, now: datetime, renderer, short: boo
         lines += pack(f"No learning yet ({n_bare}): ", bare_items, n_bare, lines=3) if n_bare else [
             "Every goal has a learning."]
         return "\n".join(clip_bytes(l) for l in lines)
-    if n_open:
-        lines.append(f"No final status yet ({n_open}; goal hit|partial|miss <id> [note]):")
-        lines += [f"  {t}" for t in open_items]
-        if n_open > len(open_items):
-            lines.append(f"  and {n_open - len(open_items)} more (goal list status:none)")
-    else:
-        lines.append("Every goal has a final status.")
-    if n_bare:
-        lines.append(f"No learning yet ({n_bare}; learning <goal-id> <text>):")
-        lines += [f"  {t}" for t in bare_items]
-        if n_bare > len(bare_items):
-            lines.append(f"  and {n_bare - len(bare_items)} more")
-    else:
-        lines.append("Every goal has a learning.")
+    lines += _section(r.text(f"No final status yet ({n_open}; goal hit|partial|miss <id> [note]):"), open_items,
+                      n_open, " (goal list status:none)", "Every goal has a final status.")
+    lines += _section(r.text(f"No learning yet ({n_bare}; learning <goal-id> <text>):"), bare_items, n_bare, "",
+                      "Every goal has a learning.")
     return "\n".join(lines)
