@@ -1,6 +1,7 @@
 """goal add | list | show | edit | status | hit | partial | miss | delete"""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from ..context import MAX_TEXT, MAX_TITLE, check_text
@@ -124,13 +125,15 @@ def goal_show(ctx, rest: str) -> Reply:
     for l in learnings:
         lines.append(f"learning: {r.text(l['text'])} ({ctx.show(l['by'], names)})")
     for e in events:
+        when = ctx.core.local(e["at"], tz).strftime("%d %b %H:%M")
+        changes = json.loads(e["changes"])
         if e["action"] == "status":
-            import json
-
-            old, new = json.loads(e["changes"]).get("status", [None, None])
+            old, new = changes.get("status", [None, None])
             note = f' "{r.text(e["note"])}"' if e["note"] else ""
-            when = ctx.core.local(e["at"], tz).strftime("%d %b %H:%M")
             lines.append(f"{when} {ctx.show(e['by'], names)}: {old or 'none'} -> {r.status(new)}{note}")
+        elif e["action"] in ("edit", "delete"):
+            what = "deleted" if e["action"] == "delete" else "changed " + ", ".join(sorted(changes))
+            lines.append(f"{when} {ctx.show(e['by'], names)}: {what}")
     return Reply("\n".join(lines))
 
 

@@ -13,7 +13,7 @@ from . import command, group
 SET = "team set <name> [tz:<zone>]"
 SHOW = "team show"
 REVIEW_DATE = "review date <when> [team:<t>]"
-SCHEDULE = "digest schedule <weekday> <time> [tz:<zone>]  |  digest off"
+SCHEDULE = "digest schedule <weekday> <time> [tz:<zone>]"
 OFF = "digest off [team:<t>]"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", re.I)
