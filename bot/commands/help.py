@@ -15,9 +15,9 @@ def help_(ctx, rest: str) -> Reply:
     if not topic:
         lines = ["Goalkeeper keeps the team's quarterly goals, learnings and KPIs. Commands:"]
         for top in ORDER:
-            for name, cmd in REGISTRY.items():
-                if name.split()[0] == top:
-                    lines.append(f"  {cmd.usage}")
+            group = [c for n, c in REGISTRY.items() if n.split()[0] == top]
+            # the bare command first (`digest` before `digest schedule`), then its subcommands as registered
+            lines += [f"  {c.usage}" for c in sorted(group, key=lambda c: c.name != top)]
         lines.append("help <command> tells more, e.g. help goal add")
         return Reply(ctx.r.text("\n".join(lines)))
     matches = [c for n, c in REGISTRY.items() if n == topic or n.startswith(topic + " ")]
