@@ -163,11 +163,12 @@ class IrcAdapter(Delivery):
     def _open_socket(self, address):
         """jaraco's connect() sends NICK and USER at once; CAP LS (and PASS) must reach the server
         first, so they are written here, on the fresh socket, before connect() goes on."""
-        sock = socket.create_connection(address, timeout=15)
+        host = self.cfg.server.strip("[]")  # an IPv6 literal may be written [::1]
+        sock = socket.create_connection((host, address[1]), timeout=15)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # a reply's lines go out now, not after an ACK
         if self.cfg.tls:
             ctx = ssl.create_default_context(cafile=self.cfg.tls_ca_file)
-            sock = ctx.wrap_socket(sock, server_hostname=self.cfg.server)
+            sock = ctx.wrap_socket(sock, server_hostname=host)
         sock.settimeout(30)  # a write to a server that stopped reading ends in a reconnect, not a hang
         first = "CAP LS 302\r\n"
         if self.cfg.password:
