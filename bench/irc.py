@@ -184,7 +184,7 @@ def BenchNgircd(workdir: str):
 
 def bot_env(db: str, network: str, port: int | None, **extra) -> dict:
     env = {"IRC_SERVER": "127.0.0.1", "IRC_PORT": str(port or 1), "IRC_TLS": "0", "IRC_NICK": BOT_NICK,
-           "IRC_CHANNELS": ",".join(CHANNELS), "IRC_NETWORK": network, "IRC_RATE": "1000", "IRC_BURST": "1000"}
+           "IRC_CHANNELS": ",".join(CHANNELS), "IRC_NETWORK": network, "IRC_RATE": "100000", "IRC_BURST": "1000"}
     env.update(extra)
     return base_env(db, **env)
 
