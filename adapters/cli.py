@@ -29,7 +29,7 @@ def build(env: Mapping[str, str] | None = None):
     env = os.environ if env is None else env
     config = Config.from_env(env)
     try:
-        store = Store(config.db_path, busy_timeout_ms=int(env.get("GOALKEEPER_BUSY_TIMEOUT_MS") or 5000))
+        store = Store(config.db_path, busy_timeout_ms=config.busy_timeout_ms)
     except Exception as e:  # sqlite3.Error, OSError: a path that cannot hold a database
         raise StoreOpenError(f"GOALKEEPER_DB: cannot open {config.db_path!r} as a database ({e})") from None
     return config, store, Goalkeeper(store, config)

@@ -26,6 +26,8 @@ def message_for(line: str, user: str, channel: Channel, at: datetime) -> Message
 def run(bot, channel_name: str, user: str, clock: Callable[[], datetime],
         stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     channel = console_channel(channel_name)
+    if hasattr(stdin, "reconfigure"):  # bytes that are not UTF-8 reach the core (as U+FFFD), never a crash
+        stdin.reconfigure(errors="surrogateescape")
     interactive = stdin.isatty() and stdout.isatty()
     if interactive:
         _history()

@@ -16,6 +16,7 @@ class Config:
     tz: str = "UTC"
     fiscal_start: int = 1
     admins: frozenset = field(default_factory=frozenset)  # empty: every member is an admin
+    busy_timeout_ms: int = 5000  # how long a write waits for another process holding the database
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Config":
@@ -27,7 +28,10 @@ class Config:
         if not raw.isdigit() or not 1 <= int(raw) <= 12:
             raise ConfigError(f"GOALKEEPER_FISCAL_YEAR_START: {raw!r} is not a month number 1-12")
         admins = frozenset(a.strip() for a in (env.get("GOALKEEPER_ADMINS") or "").split(",") if a.strip())
-        return cls(db_path=db, tz=tz, fiscal_start=int(raw), admins=admins)
+        busy = (env.get("GOALKEEPER_BUSY_TIMEOUT_MS") or "5000").strip()
+        if not busy.isdigit() or not 0 < int(busy) <= 600_000:
+            raise ConfigError(f"GOALKEEPER_BUSY_TIMEOUT_MS: {busy!r} is not a number of milliseconds (1-600000)")
+        return cls(db_path=db, tz=tz, fiscal_start=int(raw), admins=admins, busy_timeout_ms=int(busy))
 
 
 def valid_tz(name: str) -> bool:

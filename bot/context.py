@@ -11,7 +11,7 @@ from .quarters import Quarter, QuarterError, parse_quarter, quarter_of
 from .render import renderer_for
 from .times import zone
 
-NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+NAME_RE = re.compile(r"^[\w.-]{1,64}$")  # letters and digits of any script, '_', '.', '-'
 MAX_TITLE = 200
 MAX_TEXT = 2000
 _SLACK_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -37,7 +37,7 @@ def check_text(value: str, what: str, limit: int, usage: str) -> str:
 
 def channel_team_name(channel_name: str) -> str:
     """The team of a channel nobody named: the channel's own name, made a valid team name."""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", channel_name.lstrip("#&!+")).strip("-")[:64]
+    name = re.sub(r"[^\w.-]+", "-", channel_name.lstrip("#&!+")).strip("-")[:64]
     return name.lower() or "general"
 
 

@@ -20,14 +20,20 @@ class UsageError(Exception):
 
 # IRC formatting/colour codes and CTCP; colour codes carry up to two numbers
 _IRC_COLOUR = re.compile(r"\x03(?:\d{1,2}(?:,\d{1,2})?)?")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def clean(text: str) -> str:
-    """Remove control characters (NUL, CR, LF, CTCP, IRC formatting); keep everything else exactly."""
-    text = _IRC_COLOUR.sub("", text)
-    text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ").replace("\t", " ")
-    return _CONTROL.sub("", text)
+    """Remove control characters (NUL, CR, LF, tab, CTCP, IRC formatting and colour codes); keep the rest
+    exactly. Bytes that were not UTF-8 (surrogates from a lenient decoder) become U+FFFD."""
+    if _SURROGATE.search(text):
+        try:  # bytes a lenient decoder escaped: one U+FFFD each
+            raw = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # lone surrogates from elsewhere (JSON "\ud800")
+            raw = text.encode("utf-8", "surrogatepass")
+        text = raw.decode("utf-8", "replace")
+    return _CONTROL.sub("", _IRC_COLOUR.sub("", text))
 
 
 def split_options(text: str, keys: tuple[str, ...]) -> tuple[str, dict[str, str]]:

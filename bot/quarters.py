@@ -77,7 +77,8 @@ _Q_ONLY = re.compile(r"^q([1-4])$", re.I)
 
 
 def parse_quarter(text: str, today: date, fiscal_start: int = 1) -> Quarter:
-    """`Q3` (this fiscal year's), `2016Q1`, `FY2016Q3`, `this`, `next`, `last`."""
+    """`Q3` (this fiscal year's), `2016Q1` (a calendar quarter), `FY2016Q3` (a fiscal one), `this`, `next`,
+    `last`. With the calendar year (fiscal start 1) the two label forms are the same quarter."""
     t = text.strip().lower()
     current = quarter_of(today, fiscal_start)
     if t in ("this", "current", "now"):
@@ -91,10 +92,13 @@ def parse_quarter(text: str, today: date, fiscal_start: int = 1) -> Quarter:
         return Quarter(current.fy, int(m.group(1)), fiscal_start)
     m = _LABEL.match(t)
     if m:
-        fy = int(m.group(1))
-        if not 1970 <= fy <= 2200:
+        year, q = int(m.group(1)), int(m.group(2))
+        if not 1970 <= year <= 2200:
             raise QuarterError(f"{text!r} is not a quarter I know ({QUARTER_USAGE})")
-        return Quarter(fy, int(m.group(2)), fiscal_start)
+        if fiscal_start != 1 and not t.startswith("fy"):
+            # 2016Q1 without FY is the calendar quarter (Jan-Mar 2016): FY2016Q3 when the year starts in July
+            return quarter_of(date(year, 3 * (q - 1) + 1, 1), fiscal_start)
+        return Quarter(year, q, fiscal_start)
     raise QuarterError(f"{text!r} is not a quarter ({QUARTER_USAGE})")
 
 

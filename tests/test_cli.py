@@ -124,3 +124,24 @@ def test_a_locked_database_is_an_error_reply_not_a_crash(cli, tmp_path):
     assert out[0].startswith("error: the database is busy") and out[1].startswith("usage: goal add")
     assert "#1 First" in r.stdout and "Second" not in r.stdout
     assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_bytes_that_are_not_utf8_and_control_characters(cli, tmp_path):
+    db = str(tmp_path / "g.db")
+    import subprocess
+    import sys
+
+    env = {"GOALKEEPER_DB": db, "PYTHONPATH": ROOT, "PATH": os.environ.get("PATH", ""), "LC_ALL": "C.UTF-8"}
+    p = subprocess.run([sys.executable, "-m", "adapters.cli", "console", "--channel", "#日本"],
+                       input=b"goal add \xff\xfe bytes\nlearning 1 l\x00ea\rrn\x01ing\t\x0312,4col\n",
+                       capture_output=True, env=env)
+    assert p.returncode == 0 and p.stderr == b"", p.stderr
+    assert p.stdout.decode().startswith("#1 \ufffd\ufffd bytes · 日本 ·")
+    doc = json.loads(cli(["export"], env={"GOALKEEPER_DB": db}).stdout)
+    assert doc["goals"][0]["title"] == "\ufffd\ufffd bytes" and doc["goals"][0]["team"] == "日本"
+    assert doc["learnings"][0]["text"] == "learningcol"
+
+
+def test_busy_timeout_variable_is_checked(cli, tmp_path):
+    r = cli(["console"], env={"GOALKEEPER_DB": str(tmp_path / "g.db"), "GOALKEEPER_BUSY_TIMEOUT_MS": "abc"})
+    assert r.returncode == 2 and r.stderr.startswith("goalkeeper: GOALKEEPER_BUSY_TIMEOUT_MS:")

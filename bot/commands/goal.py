@@ -22,7 +22,7 @@ LIST_LIMIT = 50
 group("goal", "goal add|list|show|edit|status|hit|partial|miss|delete ...  (help goal <sub> for more)")
 
 
-def parse_due(ctx, text: str, tz: str, usage: str) -> date:
+def parse_due(ctx, text: str, tz: str, usage: str, what: str = "due:") -> date:
     from ..when import WhenError, parse_when
 
     try:
@@ -31,7 +31,7 @@ def parse_due(ctx, text: str, tz: str, usage: str) -> date:
         raise UsageError(str(e), usage) from None
     today = ctx.today(tz)
     if d < today:
-        raise UsageError(f"due:{text} is {fmt_date(d, today)}, in the past", usage)
+        raise UsageError(f"{what}{text} is {fmt_date(d, today)}, in the past", usage)
     return d
 
 

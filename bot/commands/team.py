@@ -80,7 +80,7 @@ def review_date(ctx, rest: str) -> Reply:
     tz = ctx.team_tz(team)
     from .goal import parse_due
 
-    d = parse_due(ctx, when, tz, REVIEW_DATE)
+    d = parse_due(ctx, when, tz, REVIEW_DATE, what="review date ")
     ctx.require_admin("set the review date", REVIEW_DATE)
     with ctx.store.write() as conn:
         ctx.core.touch(conn, ctx.msg, team)
