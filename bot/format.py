@@ -6,14 +6,17 @@ from datetime import date
 from .context import display_name
 
 
-def fmt_number(v: float) -> str:
-    """11.0 -> '11'; 99.979 -> '99.979' (never scientific, never trailing zeros)."""
-    if v == int(v) and abs(v) < 1e15:
+def fmt_number(v) -> str:
+    """11.0 -> '11'; 99.979 -> '99.979': the decimals as given, never padded."""
+    if v is None:
+        return ""
+    v = float(v)
+    if v.is_integer() and abs(v) < 1e15:
         return str(int(v))
-    return f"{v:.6f}".rstrip("0").rstrip(".")
+    return repr(v)
 
 
-def fmt_value(v: float, unit: str | None) -> str:
+def fmt_value(v, unit: str | None) -> str:
     n = fmt_number(v)
     if not unit:
         return n

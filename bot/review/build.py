@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..context import display_name as _display_name
+from ..format import fmt_number as format_number  # noqa: F401  (part of this module's API)
+from ..format import fmt_value as with_unit  # noqa: F401
 from ..model import STATUSES
 from ..quarters import Quarter
 
@@ -146,20 +149,8 @@ def _zone(name: str | None, default: str) -> ZoneInfo:
 
 
 def display_name(identity: str | None, people: dict[str, str] | None = None) -> str | None:
-    """A person's name: from `people`, else from the identity itself."""
-    if not identity:
-        return None
-    if people and people.get(identity):
-        return people[identity]
-    platform, _, rest = identity.partition(":")
-    if platform == "console" and rest:
-        return rest
-    if platform == "irc":
-        _, _, who = rest.partition(":")  # drop the network
-        return who.split("!", 1)[0] or identity
-    if platform == "slack":
-        return rest.rsplit(":", 1)[-1] or identity
-    return identity
+    """A person's name: from `people`, else from the identity itself (None for nobody)."""
+    return _display_name(identity, people) if identity else None
 
 
 class _Index:
@@ -235,27 +226,6 @@ def _decimals(v: float) -> int:
     if "e" in r or "E" in r:
         return 6
     return len(r.split(".", 1)[1].rstrip("0")) if "." in r else 0
-
-
-def format_number(v) -> str:
-    """11.0 -> `11`, 99.979 -> `99.979` (decimals as given, never padded)."""
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return str(int(v))
-    if isinstance(v, int):
-        return str(v)
-    v = float(v)
-    if v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
-    return repr(v)
-
-
-def with_unit(v, unit: str | None) -> str:
-    n = format_number(v)
-    if not unit:
-        return n
-    return f"{n}{unit}" if unit == "%" else f"{n} {unit}"
 
 
 def _kpi(k: dict, start: datetime, included, tz: ZoneInfo) -> ReviewKpi:
