@@ -150,7 +150,7 @@ def import_(store, doc: dict) -> dict:
             for e in g.get("history", []):
                 conn.execute(
                     "INSERT INTO goal_events (goal_id, at, by, action, changes, note) VALUES (?, ?, ?, ?, ?, ?)",
-                    (g["id"], e["at"], e["by"], e["action"], json.dumps(e.get("changes", {}), ensure_ascii=False),
+                    (g["id"], e["at"], e["by"], e["action"], json.dumps(e.get("changes", {})),
                      e.get("note")),
                 )
             counts["goals"] += 1
