@@ -11,6 +11,7 @@ import shutil
 import socket
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -334,3 +335,14 @@ def profile_top(fn, n: int = 12) -> str:
     out = io.StringIO()
     pstats.Stats(pr, stream=out).sort_stats("cumulative").print_stats(n)
     return out.getvalue()
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Terminate a measured process, then kill it if it does not go."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)

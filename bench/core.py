@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 
-from .common import (NOW, Figure, Workdir, base_env, console_bot, console_message, goalkeeper_argv, judged,
+from .common import (NOW, Figure, Workdir, base_env, console_bot, goalkeeper_argv, judged,
                      median, ms, profile_top, open_store)
 
 AREA = "core"

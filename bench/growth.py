@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 
 from .common import (NOW, TEAM, Figure, Workdir, console_bot, console_message, median, ms, module_missing, open_store,
-                     profile_top, quarter_label, raw, seed_goals, seed_kpis, seed_team, seeded_store)
+                     profile_top, raw, seed_goals, seed_kpis, seed_team, seeded_store)
 
 AREA = "growth"
 SIZES = (1_000, 10_000, 100_000)

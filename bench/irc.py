@@ -30,7 +30,7 @@ import time
 from datetime import datetime, timezone
 
 from .common import (Figure, Workdir, base_env, goalkeeper_argv, judged, median, ms, pct, raw, rss_mb,
-                     seed_goals, seed_team, open_store)
+                     seed_goals, seed_team, open_store, stop)
 
 AREA = "irc"
 CHANNELS = [f"#gk{i}" for i in range(1, 51)]
@@ -47,7 +47,7 @@ def run(quick: bool, work: Workdir, log) -> list[Figure]:
         return _na(missing)
     if not (shutil.which("ngircd") or os.path.exists("/usr/sbin/ngircd")):
         return _na("ngircd is not installed (apt-get install ngircd)")
-    from tests.fixtures_irc import IrcClient, Ngircd  # the IRC tests' own server and client
+    from tests.fixtures_irc import IrcClient  # the IRC tests' own server and client
 
     server = BenchNgircd(work.file("ngircd")).start()
     figs: list[Figure] = []
@@ -198,16 +198,6 @@ def seed_irc_store(db: str, network: str) -> None:
         seed_team(conn, "gk1", channel_key=f"irc:{network}:#gk1", channel_name="#gk1", platform="irc", created=now)
         conn.execute("UPDATE teams SET digest_enabled = 0 WHERE name = 'gk1'")
         seed_goals(conn, 10_000, "gk1", id_prefix=f"irc:{network}:", now=now)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 def wait_in_channels(client, nick: str, channels: list[str], timeout: float, since: int = 0) -> None:

@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timezone
 
 from .common import (Figure, Workdir, base_env, free_port, goalkeeper_argv, judged, median, ms, not_available,
-                     open_store, pct, raw, rss_mb, seed_goals, seed_team)
+                     open_store, pct, raw, rss_mb, seed_goals, seed_team, stop)
 
 AREA = "slack"
 
@@ -68,12 +68,7 @@ def run(quick: bool, work: Workdir, log) -> list[Figure]:
         _check(answers, b"50+ goals", "list")
         rss = rss_mb(proc.pid)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(proc)
         api.close()
     for name, xs in (("add", add), ("list", lst)):
         figs.append(Figure(AREA, f"`/goal {name}` ack p50 over HTTP (10,000 goals stored)", ms(median(xs)), "ms",

@@ -35,9 +35,6 @@ class Goalkeeper:
 
     # -- helpers the handlers share ---------------------------------------------
 
-    def zone(self, tz: str):
-        return zone(tz)
-
     def local(self, at: str, tz: str) -> datetime:
         return parse_iso(at).astimezone(zone(tz))
 

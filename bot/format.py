@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from .context import display_name
 
 
 def fmt_number(v) -> str:
@@ -70,5 +69,3 @@ def goal_line(ctx, g: dict, names: dict, today: date | None = None) -> str:
     parts.append(status)
     return " · ".join(parts)
 
-
-__all__ = ["fmt_number", "fmt_value", "fmt_date", "judge", "kpi_change", "goal_line", "display_name"]

@@ -88,6 +88,12 @@ def _unquote(s: str) -> str:
     return s
 
 
+def no_words(extra: str, what: str, usage: str) -> None:
+    """Refuse free words where a command takes only options (`what` says which)."""
+    if extra.strip():
+        raise UsageError(f"{what}, not {extra.strip()[:40]!r}", usage)
+
+
 def first_word(text: str) -> tuple[str, str]:
     """('goal', 'add x y') from 'goal add x y'."""
     parts = text.strip().split(None, 1)

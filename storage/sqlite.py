@@ -10,6 +10,7 @@ import json
 import sqlite3
 import threading
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Iterable
 
 from bot.times import iso
@@ -17,7 +18,6 @@ from bot.times import iso
 # the number of registered migrations; a store at this PRAGMA user_version needs none, so the
 # usual start never imports sqlite_utils (about 14 MB resident with what it pulls in)
 SCHEMA_VERSION = 2
-GOAL_FIELDS = ("title", "team", "quarter", "owner", "kind", "due", "status", "note", "deleted")
 
 
 class StoreBusy(Exception):
@@ -150,14 +150,6 @@ class Store:
     def channels_of(self, team: str) -> list[dict]:
         return self.all("SELECT * FROM channels WHERE team = ? AND private = 0 ORDER BY key", (team,))
 
-    def team_channels(self) -> list[dict]:
-        """Every public channel whose team exists, with the team's schedule (one query for a scheduler pass)."""
-        return self.all(
-            "SELECT c.key, c.name, c.platform, t.name AS team, t.tz, t.review_date, t.digest_weekday,"
-            " t.digest_time, t.digest_tz, t.digest_enabled, t.digest_since"
-            " FROM channels c JOIN teams t ON t.name = c.team WHERE c.private = 0"
-        )
-
     # -- people --------------------------------------------------------------
 
     def touch_person(self, conn, pid: str, name: str, now) -> None:
@@ -249,13 +241,6 @@ class Store:
     def goal_events(self, gid: int) -> list[dict]:
         return self.all("SELECT * FROM goal_events WHERE goal_id = ? ORDER BY id", (gid,))
 
-    def events_since(self, team: str, since: str, until: str) -> list[dict]:
-        return self.all(
-            "SELECT e.*, g.title AS goal_title FROM goal_events e JOIN goals g ON g.id = e.goal_id"
-            " WHERE g.team = ? AND e.at >= ? AND e.at < ? ORDER BY e.id",
-            (team, since, until),
-        )
-
     # -- learnings -----------------------------------------------------------
 
     def add_learning(self, conn, goal_id, team, quarter, text, by, now) -> int:
@@ -278,18 +263,6 @@ class Store:
 
     def learnings_of_goal(self, gid: int) -> list[dict]:
         return self.all("SELECT * FROM learnings WHERE goal_id = ? ORDER BY id", (gid,))
-
-    def goals_without_learning(self, team: str, quarter: str) -> list[dict]:
-        return self.all(
-            "SELECT g.* FROM goals g WHERE g.team = ? AND g.quarter = ? AND g.deleted = 0"
-            " AND NOT EXISTS (SELECT 1 FROM learnings l WHERE l.goal_id = g.id) ORDER BY g.id",
-            (team, quarter),
-        )
-
-    def learnings_since(self, team: str, since: str, until: str) -> list[dict]:
-        return self.all(
-            "SELECT * FROM learnings WHERE team = ? AND at >= ? AND at < ? ORDER BY id", (team, since, until)
-        )
 
     # -- KPIs ----------------------------------------------------------------
 
@@ -326,12 +299,6 @@ class Store:
         )["n"]
         return first, last, n
 
-    def kpi_recent(self, kpi_id: int, until: str, n: int = 8) -> list[dict]:
-        rows = self.all(
-            "SELECT * FROM kpi_values WHERE kpi_id = ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?", (kpi_id, until, n)
-        )
-        return rows[::-1]
-
     # -- outbox: scheduled messages, claimed once ----------------------------
 
     def enqueue(self, conn, key, channel_key, platform, kind, slot, text, now) -> int | None:
@@ -353,8 +320,6 @@ class Store:
     def claim(self, platform: str, now, worker: str, lease_seconds: int, limit: int) -> list[dict]:
         """Undelivered messages of a platform not claimed by a live worker; a lease that ran out is taken over."""
         at = iso(now)
-        from datetime import timedelta
-
         expired = iso(now - timedelta(seconds=lease_seconds))
         with self.write() as conn:
             rows = conn.execute(

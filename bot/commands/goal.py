@@ -6,7 +6,7 @@ from datetime import date
 
 from ..context import MAX_TEXT, MAX_TITLE, check_text
 from ..format import fmt_date, goal_line
-from ..grammar import UsageError, first_word, parse_id, split_options
+from ..grammar import UsageError, first_word, no_words, parse_id, split_options
 from ..model import KINDS, STATUSES, Reply
 from ..quarters import quarter_of
 from . import command, group
@@ -88,8 +88,7 @@ def goal_add(ctx, rest: str) -> Reply:
 @command("goal list", LIST, "the team's goals this quarter", keys=("team", "quarter", "status", "owner"))
 def goal_list(ctx, rest: str) -> Reply:
     extra, opts = split_options(rest, ("team", "quarter", "status", "owner"))
-    if extra:
-        raise UsageError(f"goal list takes only options, not {extra[:40]!r}", LIST)
+    no_words(extra, "goal list takes only options", LIST)
     team = ctx.team(opts, LIST)
     tz = ctx.team_tz(team)
     quarter = ctx.quarter(opts, tz, LIST)
@@ -143,8 +142,7 @@ def goal_edit(ctx, rest: str) -> Reply:
     token, rest = first_word(rest)
     g = load_goal(ctx, token, EDIT)
     extra, opts = split_options(rest, ("title", "due", "owner", "team", "quarter", "kind"))
-    if extra:
-        raise UsageError(f"say what to change with key:value, not {extra[:40]!r}", EDIT)
+    no_words(extra, "say what to change with key:value", EDIT)
     if not opts:
         raise UsageError("nothing to change", EDIT)
     ctx.require_change(g, EDIT)
@@ -222,8 +220,7 @@ goal_hit, goal_partial, goal_miss = _final("hit"), _final("partial"), _final("mi
 def goal_delete(ctx, rest: str) -> Reply:
     token, extra = first_word(rest)
     g = load_goal(ctx, token, DELETE)
-    if extra.strip():
-        raise UsageError(f"goal delete takes only an id, not {extra[:40]!r}", DELETE)
+    no_words(extra, "goal delete takes only an id", DELETE)
     ctx.require_change(g, DELETE)
     with ctx.store.write() as conn:
         ctx.core.touch(conn, ctx.msg)

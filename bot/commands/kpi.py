@@ -5,10 +5,10 @@ import sqlite3
 
 from ..context import check_name
 from ..format import fmt_value, kpi_change
-from ..grammar import UsageError, first_word, parse_number, split_options
+from ..grammar import UsageError, first_word, no_words, parse_number, split_options
 from ..model import Reply
 from ..quarters import quarter_of
-from ..times import iso
+from ..times import iso, zone
 from . import command, group
 
 ADD = "kpi add <name> [unit:<u>] [target:<n>] [better:up|down] [team:<t>]"
@@ -55,15 +55,14 @@ def kpi_add(ctx, rest: str) -> Reply:
 @command("kpi list", LIST, "each KPI with its first and latest value this quarter", keys=("team",))
 def kpi_list(ctx, rest: str) -> Reply:
     extra, opts = split_options(rest, ("team",))
-    if extra:
-        raise UsageError(f"kpi list takes only team:, not {extra[:40]!r}", LIST)
+    no_words(extra, "kpi list takes only team:", LIST)
     team = ctx.team(opts, LIST)
     tz = ctx.team_tz(team)
     q = quarter_of(ctx.today(tz), ctx.config.fiscal_start)
     kpis = ctx.store.kpis(team)
     if not kpis:
         return Reply(ctx.r.text(f"{team} has no KPIs yet ({ADD})"))
-    since, until = (iso(t) for t in q.bounds(ctx.core.zone(tz)))
+    since, until = (iso(t) for t in q.bounds(zone(tz)))
     lines = [f"{ctx.r.bold(team)} KPIs · {q.label}"]
     for k in kpis:
         first, last, _ = ctx.store.kpi_span(k["id"], since, until)
@@ -91,7 +90,7 @@ def kpi_record(ctx, rest: str) -> Reply:
         raise UsageError(f"{kpi['name']} is measured in {kpi['unit'] or 'plain numbers'}, not {unit[:20]!r}", RECORD)
     tz = ctx.team_tz(team)
     q = quarter_of(ctx.today(tz), ctx.config.fiscal_start)
-    since, until = (iso(t) for t in q.bounds(ctx.core.zone(tz)))
+    since, until = (iso(t) for t in q.bounds(zone(tz)))
     with ctx.store.write() as conn:
         ctx.core.touch(conn, ctx.msg)
         ctx.store.add_kpi_value(conn, kpi["id"], value, ctx.actor.id, ctx.now)

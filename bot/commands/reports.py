@@ -1,7 +1,7 @@
 """review [team:] [quarter:] | digest [team:]: the longer reports, in chat"""
 from __future__ import annotations
 
-from ..grammar import UsageError, split_options
+from ..grammar import no_words, split_options
 from ..model import Reply
 from . import command
 
@@ -12,8 +12,7 @@ DIGEST = "digest [team:<t>]"
 @command("review", REVIEW, "the quarterly review summary in chat", keys=("team", "quarter"))
 def review(ctx, rest: str) -> Reply:
     extra, opts = split_options(rest, ("team", "quarter"))
-    if extra:
-        raise UsageError(f"review takes team: and quarter:, not {extra[:40]!r}", REVIEW)
+    no_words(extra, "review takes team: and quarter:", REVIEW)
     team = ctx.team(opts, REVIEW)
     tz = ctx.team_tz(team)
     quarter = ctx.quarter(opts, tz, REVIEW)
@@ -31,8 +30,7 @@ def review(ctx, rest: str) -> Reply:
 @command("digest", DIGEST, "the weekly digest, now", keys=("team",))
 def digest(ctx, rest: str) -> Reply:
     extra, opts = split_options(rest, ("team",))
-    if extra:
-        raise UsageError(f"digest takes only team:, not {extra[:40]!r}", DIGEST)
+    no_words(extra, "digest takes only team:", DIGEST)
     team = ctx.team(opts, DIGEST)
     from ..digest import build_digest
 

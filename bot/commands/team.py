@@ -5,7 +5,7 @@ import re
 
 from ..context import check_name
 from ..format import fmt_date
-from ..grammar import UsageError, first_word, split_options
+from ..grammar import UsageError, first_word, no_words, split_options
 from ..model import Reply
 from ..times import iso
 from . import command, group
@@ -136,8 +136,7 @@ def digest_schedule(ctx, rest: str) -> Reply:
 @command("digest off", OFF, "stop the weekly digest", keys=("team",), mutates=True)
 def digest_off(ctx, rest: str) -> Reply:
     extra, opts = split_options(rest, ("team",))
-    if extra:
-        raise UsageError(f"digest off takes no words, not {extra[:40]!r}", OFF)
+    no_words(extra, "digest off takes no words", OFF)
     team = ctx.team(opts, OFF)
     ctx.require_admin("turn the digest off", OFF)
     with ctx.store.write() as conn:
