@@ -9,49 +9,36 @@ import argparse
 import json
 import os
 import sys
-from datetime import datetime
-from typing import Mapping
 
 from bot.config import Config, ConfigError
 
 FORMATS = ("md", "html", "wiki")
 
 
-class StoreOpenError(Exception):
-    pass
+def _store_open_error():
+    from adapters.bootstrap import StoreOpenError
 
-
-def build(env: Mapping[str, str] | None = None):
-    """(config, store, bot) from the environment."""
-    from bot.core import Goalkeeper
-    from storage.sqlite import Store
-
-    env = os.environ if env is None else env
-    config = Config.from_env(env)
-    try:
-        store = Store(config.db_path, busy_timeout_ms=config.busy_timeout_ms)
-    except Exception as e:  # sqlite3.Error, OSError: a path that cannot hold a database
-        raise StoreOpenError(f"GOALKEEPER_DB: cannot open {config.db_path!r} as a database ({e})") from None
-    return config, store, Goalkeeper(store, config)
+    return StoreOpenError
 
 
 def parse_now(text: str | None, tz: str):
     """--now ISO: a naive time is read in GOALKEEPER_TZ."""
-    from bot.times import zone
+    from bot.times import parse_iso, zone
 
     if not text:
         return None
     try:
-        dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        return parse_iso(text, zone(tz))
     except ValueError:
         raise ConfigError(f"--now: {text!r} is not an ISO 8601 time (like 2016-01-04T10:00)") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=zone(tz))
 
 
-def make_clock(now):
-    from adapters.console import utc_now
+def start(env, now_text: str | None = None):
+    """The app for one subcommand, its clock pinned by --now when given."""
+    from adapters.bootstrap import bootstrap
 
-    return (lambda: now) if now is not None else utc_now
+    config = Config.from_env(env)
+    return bootstrap(env, now=parse_now(now_text, config.tz), config=config)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -96,47 +83,44 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except StoreOpenError as e:
-        print(f"goalkeeper: {e}", file=sys.stderr)
-        return 2
+    except Exception as e:
+        if isinstance(e, _store_open_error()):
+            print(f"goalkeeper: {e}", file=sys.stderr)
+            return 2
+        raise
 
 
 def _run(args) -> int:
     env = os.environ
     if args.cmd == "console":
-        config = Config.from_env(env)
-        clock = make_clock(parse_now(args.now, config.tz))
+        app = start(env, args.now)
         from adapters.console import run
 
-        _, _, bot = build(env)
-        return run(bot, args.channel, args.user, clock)
+        return run(app.core, args.channel, args.user, app.clock)
     if args.cmd == "tick":
-        config, store, bot = build(env)
-        now = make_clock(parse_now(args.now, config.tz))()
+        app = start(env, args.now)
+        now = app.clock()
         from adapters.console import deliver
 
-        bot.tick(now)
-        deliver(bot, now)
+        app.core.tick(now)
+        deliver(app.core, now)
         if (env.get("SLACK_BOT_TOKEN") or "").strip():  # Slack takes posts without a running process
             from adapters.slack import deliver_outbox
 
-            deliver_outbox(env, bot, now)
+            deliver_outbox(env, app.core, now)
         return 0
     if args.cmd == "irc":
         from adapters import irc
 
-        _, _, bot = build(env)
-        return irc.serve(env, bot) or 0
+        return irc.serve(env, start(env).core) or 0
     if args.cmd == "slack":
         from adapters import slack
 
-        _, _, bot = build(env)
-        return slack.serve(env, bot) or 0
+        return slack.serve(env, start(env).core) or 0
     if args.cmd == "review":
         return _review(args, env)
     if args.cmd == "export":
-        _, store, _ = build(env)
-        text = json.dumps(store.export(), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(start(env).store.export(), indent=2, ensure_ascii=False) + "\n"
         return _write(text, args.output)
     if args.cmd == "import":
         return _import(args.file, env)
@@ -168,7 +152,7 @@ def _import(path: str, env) -> int:
     except ValueError as e:
         print(f"goalkeeper: error: {path} is not JSON: {e}", file=sys.stderr)
         return 1
-    _, store, _ = build(env)
+    store = start(env).store
     try:
         counts = store.import_(doc)
     except ImportError_ as e:
@@ -186,39 +170,23 @@ def _import(path: str, env) -> int:
 
 
 def _review(args, env) -> int:
-    from bot import review as rv
-    from bot.quarters import QuarterError, parse_quarter, quarter_of
-    from bot.times import zone
+    from bot.review.service import ReviewError, known_team, organisation_document, pick_quarter, review_document
 
-    config, store, _ = build(env)
-    now = make_clock(parse_now(args.now, config.tz))()
-    doc = store.export(team=None if args.all else args.team.lower())
-    tz = config.tz
-    if not args.all:
-        team = next((t for t in doc["teams"] if t["name"] == args.team.lower()), None)
-        if team is None and not doc["goals"]:
-            print(f"goalkeeper: error: there is no team {args.team!r} (teams: "
-                  + ", ".join(t["name"] for t in store.teams()) + ")",
-                  file=sys.stderr)
-            return 1
-        tz = team["tz"] if team else tz
-    today = now.astimezone(zone(tz)).date()
+    app = start(env, args.now)
+    now, store, config = app.clock(), app.store, app.config
+    team = None if args.all else args.team.lower()
+    if team and not known_team(store, team):
+        print(f"goalkeeper: error: there is no team {args.team!r} (teams: "
+              + ", ".join(t["name"] for t in store.teams()) + ")", file=sys.stderr)
+        return 1
     try:
-        quarter = parse_quarter(args.quarter, today, config.fiscal_start) if args.quarter else quarter_of(
-            today, config.fiscal_start)
-    except QuarterError as e:
+        quarter = pick_quarter(args.quarter, store, config, team, now)
+    except ReviewError as e:
         print(f"goalkeeper: error: {e}", file=sys.stderr)
         return 2
-    if args.all:
-        reviews = rv.build_all(doc, quarter, now, default_tz=config.tz)
-        text = {"md": rv.render_all_markdown, "wiki": rv.render_all_wiki}.get(args.format)
-        out = text(reviews) if text else rv.render_html(reviews, f"Quarterly review {quarter.label}")
-    else:
-        review = rv.build_review(doc, args.team.lower(), quarter, now, default_tz=config.tz)
-        if args.format == "html":
-            out = rv.render_html([review], f"{review.team} · quarterly review {quarter.label}")
-        else:
-            out = (rv.render_markdown if args.format == "md" else rv.render_wiki)(review)
+    doc = organisation_document(store, config, quarter, now) if args.all else review_document(
+        store, config, team, quarter, now)
+    out = doc.text(args.format)
     return _write(out if out.endswith("\n") else out + "\n", args.output)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable, TextIO
 
 from bot.model import Actor, Channel, Message
@@ -82,6 +82,3 @@ def deliver(bot, now: datetime, stdout: TextIO = sys.stdout, worker: str = "tick
         n += 1
     return n
 
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)

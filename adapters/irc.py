@@ -7,7 +7,6 @@ account-notify / WHOX kept per nick), otherwise `irc:<network>:<nick>!<user>@<ho
 """
 from __future__ import annotations
 
-import functools
 import os
 import random
 import re
@@ -42,6 +41,7 @@ class IrcAdapter(Delivery):
                  monotonic: Callable[[], float] = time.monotonic):
         self.cfg = config
         self.bot = bot
+        self._words = frozenset(bot.top_words) | {"more"}  # ours and the adapter's own `!more`
         self._clock = getattr(clock, "now", clock) or (lambda: datetime.now(timezone.utc))
         self._mono = monotonic
         self.network = config.network or config.server
@@ -398,8 +398,8 @@ class IrcAdapter(Delivery):
         if private:
             return text or None
         if text.startswith("!") and text[1:2].isalpha():
-            words = _top_words()
-            if words is None or text[1:].split(None, 1)[0].lower() in words:
+            words = self._words
+            if text[1:].split(None, 1)[0].lower() in words:
                 return text
             return None  # `!weather` is another bot's command: no "unknown command" noise in the channel
         for nick in {self.nick, self.cfg.nick}:
@@ -456,16 +456,6 @@ class IrcAdapter(Delivery):
                 log(f"while disconnecting: {type(e).__name__}: {e}")
         if self._dropped_lines():
             self._requeue_dropped()  # a reply cut by the stop goes out after the next start
-
-
-@functools.cache
-def _top_words() -> frozenset[str] | None:
-    """The core's command words and `more` (the adapter's own); None if the core has no registry."""
-    try:
-        from bot.commands import TOP_WORDS
-    except ImportError:
-        return None
-    return frozenset(TOP_WORDS) | {"more"}
 
 
 def serve(env: Mapping[str, str], bot, clock=None) -> None:

@@ -1,54 +1,17 @@
-"""What a handler knows about the message it serves: team, time zone, quarter, who is who, who may do what."""
+"""What a handler knows about the message it serves: its team, time zone, quarter, renderer and speaker."""
 from __future__ import annotations
 
-import re
+from contextlib import contextmanager
 from datetime import date, datetime
 
 from .config import valid_tz
 from .grammar import UsageError
+from .limits import channel_team_name, check_name
 from .model import Message
+from .people import display_name, resolve_person, who_may_change
 from .quarters import Quarter, QuarterError, parse_quarter, quarter_of
 from .render import renderer_for
 from .times import zone
-
-NAME_RE = re.compile(r"^[\w.-]{1,64}$")  # letters and digits of any script, '_', '.', '-'
-MAX_TITLE = 200
-MAX_TEXT = 2000
-_SLACK_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-
-
-def check_name(value: str, what: str, usage: str) -> str:
-    if not value:
-        raise UsageError(f"a {what} name is needed", usage)
-    if len(value) > 64:
-        raise UsageError(f"a {what} name is at most 64 characters (this one has {len(value)})", usage)
-    if not NAME_RE.match(value):
-        raise UsageError(f"a {what} name is letters, digits, '-', '_' and '.' only: {value!r}", usage)
-    return value
-
-
-def check_text(value: str, what: str, limit: int, usage: str) -> str:
-    if not value.strip():
-        raise UsageError(f"the {what} is empty", usage)
-    if len(value) > limit:
-        raise UsageError(f"a {what} is at most {limit:,} characters (this one has {len(value):,})", usage)
-    return value
-
-
-def channel_team_name(channel_name: str) -> str:
-    """The team of a channel nobody named: the channel's own name, made a valid team name."""
-    name = re.sub(r"[^\w.-]+", "-", channel_name.lstrip("#&!+")).strip("-")[:64]
-    return name.lower() or "general"
-
-
-def display_name(identity: str | None, names: dict | None = None) -> str:
-    """How to show an identity: the name people know, else what the identity itself says."""
-    if not identity:
-        return "nobody"
-    if names and identity in names:
-        return names[identity]
-    tail = identity.split(":", 2)[-1] if identity.count(":") >= 2 else identity.split(":", 1)[-1]
-    return tail.split("!", 1)[0]
 
 
 class Ctx:
@@ -61,6 +24,16 @@ class Ctx:
         self.actor = msg.actor
         self.r = renderer_for(msg.channel.platform)
         self._channel = None
+
+    # -- writing ----------------------------------------------------------------
+
+    @contextmanager
+    def write(self, team: str | None = None):
+        """One write transaction in which the channel, the team written to and the speaker exist."""
+        with self.store.write() as conn:
+            self.core.known.touch(conn, self.msg, team)
+            yield conn
+        self.core.known.committed(self.msg, team)
 
     # -- where we are ---------------------------------------------------------
 
@@ -104,6 +77,20 @@ class Ctx:
                 raise UsageError(str(e), usage) from None
         return quarter_of(due or self.today(tz), fs)
 
+    def due(self, text: str, tz: str, usage: str, what: str = "due:") -> date:
+        """A `<when>` read in the team's zone; a date in the past is refused."""
+        from .format import fmt_date
+        from .when import WhenError, parse_when
+
+        try:
+            d = parse_when(text, self.local_now(tz), self.config.fiscal_start)
+        except WhenError as e:
+            raise UsageError(str(e), usage) from None
+        today = self.today(tz)
+        if d < today:
+            raise UsageError(f"{what}{text} is {fmt_date(d, today)}, in the past", usage)
+        return d
+
     def check_tz(self, name: str, usage: str) -> str:
         if not valid_tz(name):
             raise UsageError(f"{name!r} is not a time zone I know (use an IANA name like Europe/Berlin)", usage)
@@ -126,43 +113,10 @@ class Ctx:
     def require_change(self, goal: dict, usage: str) -> None:
         if not self.may_change(goal):
             names = self.store.person_names([goal["owner"], goal["creator"]])
-            who = []
-            if goal["owner"]:
-                who.append(f"{display_name(goal['owner'], names)} (owner)")
-            if goal["creator"] != goal["owner"]:
-                who.append(f"{display_name(goal['creator'], names)} (creator)")
-            raise UsageError(f"only {', '.join(who)} or an admin may change #{goal['id']}", usage)
+            raise UsageError(f"only {who_may_change(goal, names)} or an admin may change #{goal['id']}", usage)
 
     def resolve_person(self, text: str, usage: str) -> str:
-        """owner:<who> -> an identity on this platform; a nick alone is never taken for someone logged in elsewhere."""
-        t = text.strip()
-        if t.lower() in ("me", "myself"):
-            return self.actor.id
-        platform = self.msg.channel.platform
-        prefix = self.actor.id.rsplit(":", 1)[0] + ":" if platform != "irc" else _irc_prefix(self.actor.id)
-        m = _SLACK_MENTION.match(t)
-        if m and platform == "slack":
-            return prefix + m.group(1)
-        name = t.lstrip("@")
-        if not name or len(name) > 64 or any(c.isspace() for c in name) or ":" in name:
-            raise UsageError(f"{text!r} is not someone I can name as owner (a nick, @name or me)", usage)
-        if name.lower() == self.actor.name.lower():
-            return self.actor.id
-        known = self.store.people_named(name, prefix)
-        if known:
-            return known[0]
-        if platform == "slack":
-            raise UsageError(f"I don't know {name!r} on Slack yet: mention them (@{name})", usage)
-        # console user, or the services account of that name on IRC: a bare nick never matches it
-        return prefix + name
+        return resolve_person(self.store, self.r, self.actor, text, usage)
 
     def show(self, identity: str | None, names: dict | None = None) -> str:
-        if identity and identity.startswith("slack:") and self.r.platform == "slack":
-            return f"<@{identity.rsplit(':', 1)[-1]}>"
-        return self.r.text(display_name(identity, names))
-
-
-def _irc_prefix(identity: str) -> str:
-    # irc:<network>:... -> irc:<network>:
-    parts = identity.split(":", 2)
-    return f"{parts[0]}:{parts[1]}:" if len(parts) == 3 else "irc::"
+        return self.r.mention(identity, names)

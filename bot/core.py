@@ -1,26 +1,22 @@
 """The chat-agnostic core: a message in, replies out; scheduled messages into the outbox."""
 from __future__ import annotations
 
-import sys
-import threading
+import logging
 import traceback
 from datetime import datetime
 
-from .commands import resolve
+from .commands.catalog import registry
 from .config import Config
-from .context import Ctx, channel_team_name
+from .context import Ctx
 from .grammar import UsageError, clean
+from .known import Known
 from .model import Channel, Message, Outgoing, Reply
+from .ports import StoreBusy, StoreUnavailable
 from .render import renderer_for
-from .times import parse_iso, zone
+from .schedule import Scheduler
 
 MAX_MESSAGE = 8000  # longer than any title + options + note the limits allow
-
-
-def _is_busy(exc: BaseException) -> bool:
-    return type(exc).__name__ in ("StoreBusy", "OperationalError") and (
-        "locked" in str(exc) or "busy" in str(exc) or type(exc).__name__ == "StoreBusy"
-    )
+log = logging.getLogger("goalkeeper")
 
 
 class Goalkeeper:
@@ -28,37 +24,15 @@ class Goalkeeper:
         self.store = store
         self.config = config or Config()
         self._log = log
-        self._known_channels: set[str] = set()
-        self._known_people: dict[str, str] = {}
-        self._known_teams: set[str] = set()  # teams that exist in the store (teams are never deleted)
-        self._pending = threading.local()  # teams touched by the write in progress on this thread
-
-    # -- helpers the handlers share ---------------------------------------------
-
-    def local(self, at: str, tz: str) -> datetime:
-        return parse_iso(at).astimezone(zone(tz))
+        self.commands = registry()
+        self.known = Known(store, self.config.tz)
+        self.scheduler = Scheduler(store, self.config, self.log)
 
     def log(self, line: str) -> None:
         if self._log:
             self._log(line)
         else:
-            print(line, file=sys.stderr, flush=True)
-
-    def touch(self, conn, msg: Message, team: str | None = None) -> None:
-        """Inside a write: the channel, the team being written to and the speaker exist in the store."""
-        ch = msg.channel
-        if ch.key not in self._known_channels:
-            self.store.ensure_channel(conn, ch.key, ch.name, ch.platform, channel_team_name(ch.name), ch.private, msg.at)
-        if team and team not in self._known_teams:
-            self.store.ensure_team(conn, team, self.config.tz, msg.at)
-            self._pending.teams = getattr(self._pending, "teams", set()) | {team}
-        if self._known_people.get(msg.actor.id) != msg.actor.name:
-            self.store.touch_person(conn, msg.actor.id, msg.actor.name, msg.at)
-
-    def _after_commit(self, msg: Message) -> None:
-        self._known_channels.add(msg.channel.key)
-        self._known_people[msg.actor.id] = msg.actor.name
-        self._known_teams.update(getattr(self._pending, "teams", ()))
+            log.error(line)
 
     # -- the one way in for chat ---------------------------------------------------
 
@@ -68,24 +42,24 @@ class Goalkeeper:
         if text[:1] in ("/", "!"):
             text = text[1:].lstrip()
         usage = None
-        self._pending.teams = set()
         try:
             if len(text) > MAX_MESSAGE:
                 raise UsageError(f"that message is {len(text):,} characters; at most {MAX_MESSAGE:,} are read",
                                  "help [<command>]")
-            cmd, rest = resolve(text)
+            cmd, rest = self.commands.resolve(text)
             usage = cmd.usage
-            out = cmd.fn(Ctx(self, msg.__class__(text=text, actor=msg.actor, channel=msg.channel, at=msg.at)), rest)
-            if cmd.mutates:
-                self._after_commit(msg)
+            out = cmd.fn(Ctx(self, Message(text=text, actor=msg.actor, channel=msg.channel, at=msg.at)), rest)
             return out if isinstance(out, list) else [out]
         except UsageError as e:
             return [self.error(r, str(e), e.usage or usage)]
+        except StoreBusy as e:
+            self.log(f"goalkeeper: database busy: {e}")
+            return [self.error(r, "the database is busy (another process holds it); nothing was changed, try again",
+                               usage)]
+        except StoreUnavailable as e:
+            self.log(f"goalkeeper: database unavailable: {e}")
+            return [self.error(r, f"the database is unreachable ({e}); nothing was changed, try again later", usage)]
         except Exception as e:  # every unexpected fault becomes a logged incident and a short apology
-            if _is_busy(e):
-                self.log(f"goalkeeper: database busy: {e}")
-                return [self.error(r, "the database is busy (another process holds it); nothing was changed, try again",
-                                   usage)]
             self.log(f"goalkeeper: incident on {text[:80]!r}: {type(e).__name__}: {e}")
             self.log("".join(traceback.format_exception(e)).rstrip())
             return [self.error(r, "something went wrong on our side; nothing was changed (the incident is logged)",
@@ -98,20 +72,33 @@ class Goalkeeper:
             text += f"\nusage: {usage}"
         return Reply(r.text(text), error=True)
 
-    # -- channels the adapters serve, and the scheduled messages -----------------
+    # -- what adapters ask of the core ---------------------------------------------
+
+    @property
+    def top_words(self) -> tuple[str, ...]:
+        """The command words (`goal`, `kpi` ...): what an adapter listens for."""
+        return self.commands.top_words
+
+    def is_slow(self, text: str) -> bool:
+        """Whether this command line builds a whole document (answer it after a platform's ack)."""
+        return self.commands.is_slow(clean(text).strip())
+
+    def seen_event(self, event_id: str, now: datetime) -> bool:
+        """True if a platform delivery with this id was taken before (by any process, before any restart)."""
+        return bool(self.store.seen_event(event_id, now))
 
     def register_channel(self, channel: Channel, now: datetime) -> None:
-        if channel.key in self._known_channels:
+        if channel.key in self.known.channels:
             return
         with self.store.write() as conn:
-            self.store.ensure_channel(conn, channel.key, channel.name, channel.platform,
-                                      channel_team_name(channel.name), channel.private, now)
-        self._known_channels.add(channel.key)
+            self.known.ensure_channel(conn, channel, now)
+        self.known.committed(None, channel=channel)
+
+    # -- scheduled messages -----------------------------------------------------------
 
     def tick(self, now: datetime) -> int:
-        from .schedule import queue_due
-
-        return queue_due(self.store, self.config, now)
+        """Queue every reminder and digest due at `now`; returns how many were queued."""
+        return self.scheduler.queue_due(now)
 
     def claim_outgoing(self, platform: str, now: datetime, worker: str, limit: int = 100,
                        lease_seconds: int = 120) -> list[Outgoing]:

@@ -12,8 +12,9 @@ from datetime import date, datetime
 
 from .format import fmt_date, fmt_value, judge
 from .model import FINAL_STATUSES
-from .quarters import Quarter, quarter_of
-from .schedule import reviewed_quarter, week_before
+from .people import display_name
+from .quarters import Quarter, quarter_of, reviewed_quarter
+from .slots import week_before
 from .times import iso, zone
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -90,21 +91,19 @@ def _names(store, ids) -> dict:
 
 
 def _who(r, identity: str | None, names: dict) -> str:
-    from .context import display_name
-
     return r.text(display_name(identity, names))
 
 
 # -- the weekly digest ---------------------------------------------------------------------
 
 
-def build_digest(store, config, team: str, now: datetime, renderer, short: bool = False, *,
-                 until: datetime | None = None, since: datetime | None = None) -> str:
+def build_digest(store, config, team: str, now: datetime, renderer, *, until: datetime | None = None, since: datetime | None = None) -> str:
     """The team's weekly digest at `now`: goals by status, the week's changes and learnings, KPIs with
     their trend, days until the review. The week is the 7 days (same wall time, across DST) up to
     `until` (a scheduled digest passes its slot), else up to now; it starts at `since` if earlier (the
     previous slot: a slot moved out of a spring-forward gap leaves no half hour in no digest)."""
     r = renderer
+    short = r.short
     row, tzname, dtzname = _team_zones(store, config, team)
     tz, dtz = zone(tzname), zone(dtzname)
     end = until or now
@@ -120,29 +119,11 @@ def build_digest(store, config, team: str, now: datetime, renderer, short: bool 
     total = sum(counts.values())
     by_status: dict[str, list[dict]] = {}
     for st in counts:  # one indexed look-up per status present: cost grows with what is shown
-        by_status[st] = store.all(
-            "SELECT id, title, status FROM goals WHERE team = ? AND quarter = ? AND deleted = 0 AND status IS ?"
-            " ORDER BY id LIMIT ?", (team, quarter.label, None if st == "none" else st, lim["goals"]))
-
-    # CROSS JOIN keeps SQLite on the goal_events(at) index: the week's events, not every goal of the team
-    ev_where = " FROM goal_events e CROSS JOIN goals g ON g.id = e.goal_id WHERE g.team = ? AND e.at > ? AND e.at <= ?"
-    n_events = store.one("SELECT COUNT(*) AS n" + ev_where, (team, s_start, s_end))["n"]
-    events = store.all(
-        "SELECT e.goal_id, e.action, e.changes, e.note, e.by, g.title" + ev_where + " ORDER BY e.at, e.id LIMIT ?",
-        (team, s_start, s_end, lim["events"]),
-    ) if n_events else []
-
-    ln_where = " FROM learnings WHERE team = ? AND at > ? AND at <= ?"
-    n_learnings = store.one("SELECT COUNT(*) AS n" + ln_where, (team, s_start, s_end))["n"]
-    learnings = store.all(
-        "SELECT goal_id, text, by" + ln_where + " ORDER BY at DESC, id DESC LIMIT ?",
-        (team, s_start, s_end, lim["learnings"]),
-    ) if n_learnings else []
-
-    kpis = store.all("SELECT * FROM kpis WHERE team = ? ORDER BY name LIMIT ?", (team, lim["kpis"] + 1))
-    n_kpis = len(kpis) if len(kpis) <= lim["kpis"] else store.one(
-        "SELECT COUNT(*) AS n FROM kpis WHERE team = ?", (team,))["n"]
-    kpi_texts = [_kpi_text(store, r, k, s_end) for k in kpis[: lim["kpis"]]]
+        by_status[st] = store.goals_with_status(team, quarter.label, None if st == "none" else st, lim["goals"])
+    n_events, events = store.team_events(team, s_start, s_end, lim["events"])
+    n_learnings, learnings = store.team_learnings_between(team, s_start, s_end, lim["learnings"])
+    n_kpis, kpis = store.kpis_page(team, lim["kpis"])
+    kpi_texts = [_kpi_text(store, r, k, s_end) for k in kpis]
 
     names = _names(store, [e["by"] for e in events] + [l["by"] for l in learnings])
     review = (row or {}).get("review_date")
@@ -238,15 +219,11 @@ def _learning_text(r, l: dict, names: dict, n: int) -> str:
 
 
 def _kpi_text(store, r, k: dict, until: str) -> str:
-    rows = store.all(
-        "SELECT value FROM kpi_values WHERE kpi_id = ? AND at <= ? ORDER BY at DESC, id DESC LIMIT 8",
-        (k["id"], until),
-    )
+    values = store.kpi_recent_values(k["id"], until, 8)
     name = r.text(k["name"])
     unit = r.text(k["unit"]) if k["unit"] else None
-    if not rows:
+    if not values:
         return f"{name}: no value yet"
-    values = [row["value"] for row in reversed(rows)]
     text = f"{name} {fmt_value(values[-1], unit)}"
     spark = sparkline(values)
     if spark:
@@ -257,11 +234,11 @@ def _kpi_text(store, r, k: dict, until: str) -> str:
 # -- the review reminder -------------------------------------------------------------------
 
 
-def build_reminder(store, config, team: str, now: datetime, renderer, short: bool = False, *,
-                   review: str | None = None, days: int | None = None) -> str:
+def build_reminder(store, config, team: str, now: datetime, renderer, *, review: str | None = None, days: int | None = None) -> str:
     """Before the review: the goals with no final status and the goals with no learning, of the
     quarter the review reviews and the quarter of today (each named `#id title`)."""
     r = renderer
+    short = r.short
     row, tzname, _ = _team_zones(store, config, team)
     today = now.astimezone(zone(tzname)).date()
     review = review or (row or {}).get("review_date")
@@ -273,16 +250,8 @@ def build_reminder(store, config, team: str, now: datetime, renderer, short: boo
         quarters.append(current)
     labels = [q.label for q in quarters]
     cap = SHORT["reminder"] if short else LONG["reminder"]
-    marks = ",".join("?" * len(labels))
-    finals = ",".join(f"'{s}'" for s in FINAL_STATUSES)
-    base = f" FROM goals g WHERE g.team = ? AND g.quarter IN ({marks}) AND g.deleted = 0"
-    open_where = base + f" AND (g.status IS NULL OR g.status NOT IN ({finals}))"
-    bare_where = base + " AND NOT EXISTS (SELECT 1 FROM learnings l WHERE l.goal_id = g.id)"
-    params = (team, *labels)
-    n_open = store.one("SELECT COUNT(*) AS n" + open_where, params)["n"]
-    open_goals = store.all("SELECT g.id, g.title, g.status" + open_where + " ORDER BY g.id LIMIT ?", (*params, cap))
-    n_bare = store.one("SELECT COUNT(*) AS n" + bare_where, params)["n"]
-    bare = store.all("SELECT g.id, g.title" + bare_where + " ORDER BY g.id LIMIT ?", (*params, cap))
+    n_open, open_goals = store.goals_not_final(team, labels, FINAL_STATUSES, cap)
+    n_bare, bare = store.goals_without_learning(team, labels, cap)
 
     when = _days_text(review, today)
     lines = [f"{r.bold('Reminder')}: {r.text(team)}'s quarterly {when} · goals of {' and '.join(labels)}"]

@@ -108,3 +108,13 @@ def quarter_from_label(label: str, fiscal_start: int = 1) -> Quarter:
     if not m:
         raise QuarterError(f"bad quarter label {label!r}")
     return Quarter(int(m.group(1)), int(m.group(2)), fiscal_start)
+
+
+# a review date reviews the quarter whose end lies between 30 days before it and 30 days before
+# the next quarter's end (Jan 22 reviews Oct-Dec)
+REVIEW_LEAD = timedelta(days=30)
+
+
+def reviewed_quarter(review: date, fiscal_start: int = 1) -> Quarter:
+    """The quarter a review held on `review` reviews."""
+    return quarter_of(review + REVIEW_LEAD, fiscal_start).prev()

@@ -5,7 +5,10 @@ so handlers never know which chat they serve.
 """
 from __future__ import annotations
 
+import re
+
 from .model import STATUSES
+from .people import display_name
 
 # mIRC colour numbers for the status colours (03 green, 07 orange-yellow, 04 red, 14 grey)
 _IRC_COLOURS = {"green": "03", "yellow": "07", "red": "04", "grey": "14"}
@@ -21,6 +24,9 @@ class PlainRenderer:
     """Console and anything without markup: the colour is spelled out beside final statuses."""
 
     platform = "console"
+    short = False               # output kept to a few lines
+    uploads = False             # takes whole documents as files
+    names_are_accounts = True   # `owner:greg` is the identity of that name, never whoever uses it now
 
     def text(self, s: str) -> str:
         """User-supplied text, made safe for this platform."""
@@ -38,11 +44,20 @@ class PlainRenderer:
     def code(self, s: str) -> str:
         return s
 
+    def mention(self, identity: str | None, names: dict | None = None) -> str:
+        """How to name a person in a reply."""
+        return self.text(display_name(identity, names))
+
+    def read_mention(self, text: str) -> str | None:
+        """The user id a mention in the text names (`<@U123>` on Slack), None where it is no mention."""
+        return None
+
 
 class IrcRenderer(PlainRenderer):
     """mIRC colour codes around the status word; the word alone still reads without colour."""
 
     platform = "irc"
+    short = True
 
     def status(self, status: str | None) -> str:
         if not status:
@@ -58,6 +73,8 @@ class SlackRenderer(PlainRenderer):
     """mrkdwn: user text escaped so nobody can post `<!channel>` or a disguised link through the bot."""
 
     platform = "slack"
+    uploads = True
+    names_are_accounts = False  # a Slack name is not an id: only a mention or a person seen counts
 
     def text(self, s: str) -> str:
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -73,6 +90,18 @@ class SlackRenderer(PlainRenderer):
 
     def code(self, s: str) -> str:
         return f"`{s}`"
+
+    def mention(self, identity: str | None, names: dict | None = None) -> str:
+        if identity and identity.startswith("slack:"):
+            return f"<@{identity.rsplit(':', 1)[-1]}>"
+        return super().mention(identity, names)
+
+    def read_mention(self, text: str) -> str | None:
+        m = _SLACK_MENTION.match(text)
+        return m.group(1) if m else None
+
+
+_SLACK_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
 RENDERERS = {"console": PlainRenderer(), "irc": IrcRenderer(), "slack": SlackRenderer()}

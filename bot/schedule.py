@@ -22,82 +22,15 @@ Delivery is the adapters' business (`claim_outgoing` / `mark_delivered`).
 """
 from __future__ import annotations
 
-import sys
 import threading
-import weakref
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .quarters import Quarter, quarter_of
+from .digest import build_digest, build_reminder
 from .render import renderer_for
-from .times import iso, zone
-
-UTC = timezone.utc
-REMINDER_DAYS = (14, 7, 1)
-REMINDER_TIME = (9, 0)
-REVIEW_LEAD = timedelta(days=30)  # as in bot/review.py: a review reviews the quarter that ended < 30 days before
-
-# -- pure slot functions ------------------------------------------------------------
-
-
-@lru_cache(maxsize=8192)
-def local_instant(d: date, hour: int, minute: int, tz: ZoneInfo) -> datetime:
-    """The UTC instant of the wall time `d hour:minute` in tz.
-
-    A wall time skipped by a spring-forward gap is the first instant after the gap;
-    an ambiguous fall-back time is its first occurrence (fold=0)."""
-    wall = datetime(d.year, d.month, d.day, hour, minute)
-    at = wall.replace(tzinfo=tz).astimezone(UTC)
-    if at.astimezone(tz).replace(tzinfo=None) == wall:
-        return at
-    # in a gap: fold=0 read it with the offset before the transition (later instant), fold=1
-    # with the one after (earlier instant); the transition lies between, find it to the second
-    lo = int(wall.replace(tzinfo=tz, fold=1).timestamp())
-    hi = int(at.timestamp())
-    if lo > hi:
-        lo, hi = hi, lo
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if datetime.fromtimestamp(mid, tz).replace(tzinfo=None) >= wall:
-            hi = mid
-        else:
-            lo = mid + 1
-    return datetime.fromtimestamp(hi, UTC)
-
-
-def parse_hhmm(text: str) -> tuple[int, int]:
-    h, _, m = (text or "09:00").partition(":")
-    return int(h), int(m or 0)
-
-
-def weekly_slots(now: datetime, weekday: int, hour: int, minute: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """(latest slot at or before now, first slot after now) of a weekly schedule; weekday 0 = Monday."""
-    today = now.astimezone(tz).date()
-    d = today - timedelta(days=(today.weekday() - weekday) % 7)
-    this = local_instant(d, hour, minute, tz)
-    if this <= now:
-        return this, local_instant(d + timedelta(days=7), hour, minute, tz)
-    return local_instant(d - timedelta(days=7), hour, minute, tz), this
-
-
-def reminder_slots(review: date, tz: ZoneInfo) -> list[tuple[int, datetime]]:
-    """[(days before, instant)] for the review's reminders, earliest first."""
-    return [(n, local_instant(review - timedelta(days=n), *REMINDER_TIME, tz)) for n in REMINDER_DAYS]
-
-
-def week_before(end: datetime, tz: ZoneInfo) -> datetime:
-    """The same wall time seven days earlier in tz (the previous weekly slot, across DST)."""
-    local = end.astimezone(tz)
-    return local_instant(local.date() - timedelta(days=7), local.hour, local.minute, tz) + timedelta(
-        seconds=local.second, microseconds=local.microsecond)
-
-
-def reviewed_quarter(review: date, fiscal_start: int = 1) -> Quarter:
-    """The quarter a review date reviews (as bot/review.py shows it): held from 30 days before
-    that quarter's end to 30 days before the next quarter's end (Jan 22 reviews Oct-Dec)."""
-    return quarter_of(review + REVIEW_LEAD, fiscal_start).prev()
+from .slots import UTC, parse_hhmm, reminder_slots, weekly_slots
+from .times import day_or_none, instant_or_none, iso, zone
 
 
 def digest_key(channel_key: str, slot: datetime | str) -> str:
@@ -125,25 +58,6 @@ class Due:
     schedule: tuple | None = None  # a digest's (weekday, hour, minute, zone): its week starts at the slot before
 
 
-@lru_cache(maxsize=4096)
-def _instant(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-@lru_cache(maxsize=4096)
-def _day(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
 def _zone(name: str | None, default: str) -> ZoneInfo:
     for n in (name, default, "UTC"):
         if n:
@@ -152,13 +66,6 @@ def _zone(name: str | None, default: str) -> ZoneInfo:
             except Exception:  # an unknown zone in the store never stops the other teams
                 continue
     return zone("UTC")
-
-
-_CHANNELS_SQL = (
-    "SELECT c.key, c.platform, c.created_at AS channel_since, t.name AS team, t.tz, t.review_date,"
-    " t.review_set_at, t.digest_weekday, t.digest_time, t.digest_tz, t.digest_enabled, t.digest_since"
-    " FROM channels c JOIN teams t ON t.name = c.team WHERE c.private = 0"
-)
 
 
 def plan(rows: list[dict], now: datetime, default_tz: str = "UTC") -> tuple[list[Due], datetime | None]:
@@ -180,14 +87,14 @@ def plan(rows: list[dict], now: datetime, default_tz: str = "UTC") -> tuple[list
                 latest, following = weekly_slots(now, wd, h, m, tz)
                 slots = weekly[spec] = (latest, following, iso(latest), (wd, h, m, tz))
             latest, following, latest_iso, schedule = slots
-            since = _instant(row["digest_since"])
-            born = _instant(row["channel_since"])
+            since = instant_or_none(row["digest_since"])
+            born = instant_or_none(row["channel_since"])
             if (since is None or latest > since) and (born is None or latest > born):
                 out.append(Due(digest_key(row["key"], latest_iso), row["key"], row["platform"], row["team"],
                                "digest", latest, schedule=schedule))
             if nxt is None or following < nxt:
                 nxt = following
-        review = _day(row["review_date"])
+        review = day_or_none(row["review_date"])
         if review is None:
             continue
         spec = (row["tz"], review)
@@ -199,7 +106,7 @@ def plan(rows: list[dict], now: datetime, default_tz: str = "UTC") -> tuple[list
         if latest is None:
             continue
         n, slot = latest
-        bounds = [b for b in (_instant(row["review_set_at"]), _instant(row["channel_since"])) if b is not None]
+        bounds = [b for b in (instant_or_none(row["review_set_at"]), instant_or_none(row["channel_since"])) if b is not None]
         if any(slot < b for b in bounds):
             continue  # its time passed before the review date was set or before the channel was there
         keys = tuple(reminder_key(row["key"], d, row["review_date"]) for d in later_days)
@@ -221,66 +128,64 @@ def _review_plan(review: date, tz: ZoneInfo, now: datetime):
     return latest, [n for n, s in slots if s >= latest[1]], future[0] if future else None
 
 
-class _Memo:
-    """After a pass with nothing to queue: the store's state and the next instant anything can be due.
-    A later pass on the same connection with the same state, before that instant, has nothing to do."""
+class Scheduler:
+    """One per core: queues what is due, from the store alone. After a pass with nothing to queue it
+    remembers the store's change token and the next instant anything can be due, so the next pass on
+    an unchanged store before that instant costs one look at the token."""
 
-    __slots__ = ("state", "at", "until")
+    def __init__(self, store, config, log):
+        self.store = store
+        self.config = config
+        self.log = log
+        self._quiet = threading.local()  # (token, at, until) of this thread's last pass with nothing due
 
-    def __init__(self, state, at, until):
-        self.state, self.at, self.until = state, at, until
+    def queue_due(self, now: datetime) -> int:
+        """Queue every reminder and digest due at `now` into the outbox; returns how many were queued."""
+        store = self.store
+        now = now.astimezone(UTC)
+        token = store.change_token()
+        quiet = getattr(self._quiet, "last", None)
+        if quiet is not None and token is not None and quiet[0] == token and quiet[1] <= now and (
+                quiet[2] is None or now < quiet[2]):
+            return 0
+        candidates, nxt = plan(store.schedule_rows(), now, self.config.tz)
+        due = _missing(store, candidates)
+        if not due:
+            self._quiet.last = (token, now, nxt) if token is not None else None
+            return 0
+        self._quiet.last = None
+        texts = self._texts(due, now)
+        n = 0
+        with store.write() as conn:
+            for d in due:
+                if id(d) in texts and store.enqueue(conn, d.key, d.channel_key, d.platform, d.kind, iso(d.slot),
+                                                    texts[id(d)], now):
+                    n += 1
+        return n
 
-
-_memos: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-_memo_lock = threading.Lock()
-
-
-def _state(store) -> tuple | None:
-    try:
-        conn = store.conn
-        row = conn.execute("PRAGMA data_version").fetchone()
-        version = row["data_version"] if isinstance(row, dict) else row[0]
-        return (id(conn), version, conn.total_changes)
-    except Exception:
-        return None
-
-
-def _memo_get(store) -> dict:
-    with _memo_lock:
-        try:
-            m = _memos.get(store)
-            if m is None:
-                m = _memos[store] = {}
-            return m
-        except TypeError:  # not weak-referenceable: no fast path
-            return {}
-
-
-def queue_due(store, config, now: datetime) -> int:
-    """Queue every reminder and digest due at `now` into the outbox; returns how many were queued."""
-    now = now.astimezone(UTC)
-    memos = _memo_get(store)
-    tid = threading.get_ident()
-    state = _state(store)
-    memo = memos.get(tid)
-    if memo is not None and state is not None and memo.state == state and memo.at <= now and (
-            memo.until is None or now < memo.until):
-        return 0
-    rows = store.all(_CHANNELS_SQL)
-    candidates, nxt = plan(rows, now, getattr(config, "tz", "UTC"))
-    due = _missing(store, candidates)
-    if not due:
-        if state is not None:
-            memos[tid] = _Memo(state, now, nxt)
-        return 0
-    memos.pop(tid, None)
-    texts = _texts(store, config, due, now)
-    n = 0
-    with store.write() as conn:
+    def _texts(self, due: list[Due], now: datetime) -> dict[int, str]:
+        """The text of each due message, built once per team, kind, slot and platform."""
+        cache: dict[tuple, str | None] = {}
+        out: dict[int, str] = {}
         for d in due:
-            if id(d) in texts and store.enqueue(conn, d.key, d.channel_key, d.platform, d.kind, iso(d.slot), texts[id(d)], now):
-                n += 1
-    return n
+            r = renderer_for(d.platform)
+            k = (d.team, d.kind, d.slot, d.days, r.platform)
+            if k not in cache:
+                try:
+                    if d.kind == "digest":
+                        wd, h, m, tz = d.schedule
+                        before = weekly_slots(d.slot - timedelta(seconds=1), wd, h, m, tz)[0]
+                        cache[k] = build_digest(self.store, self.config, d.team, now, r, until=min(d.slot, now),
+                                                since=before)
+                    else:
+                        cache[k] = build_reminder(self.store, self.config, d.team, now, r, review=d.review,
+                                                  days=d.days)
+                except Exception as e:  # one team's bad data must not hold up the others; a later pass retries it
+                    cache[k] = None
+                    self.log(f"goalkeeper: schedule: cannot build the {d.kind} of {d.team}: {type(e).__name__}: {e}")
+            if cache[k] is not None:
+                out[id(d)] = cache[k]
+        return out
 
 
 def _missing(store, candidates: list[Due]) -> list[Due]:
@@ -295,47 +200,6 @@ def _missing(store, candidates: list[Due]) -> list[Due]:
         due = [c for c in due if not any(k in have for k in c.later_keys)]
     digests = [c for c in due if c.kind == "digest"]
     if digests:
-        latest = _latest_digest_slots(store, [c.channel_key for c in digests])
+        latest = store.latest_digest_slots([c.channel_key for c in digests])
         due = [c for c in due if c.kind != "digest" or latest.get(c.channel_key, "") < iso(c.slot)]
     return due
-
-
-def _latest_digest_slots(store, channel_keys: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for i in range(0, len(channel_keys), 500):
-        chunk = channel_keys[i : i + 500]
-        marks = ",".join("?" * len(chunk))
-        for r in store.all(
-            f"SELECT channel_key, MAX(slot) AS slot FROM outbox WHERE kind = 'digest' AND channel_key IN ({marks})"
-            " GROUP BY channel_key", chunk):
-            out[r["channel_key"]] = r["slot"]
-    return out
-
-
-def _texts(store, config, due: list[Due], now: datetime) -> dict[int, str]:
-    """The text of each due message, built once per team, kind, slot and platform."""
-    from .digest import build_digest, build_reminder
-
-    cache: dict[tuple, str | None] = {}
-    out: dict[int, str] = {}
-    for d in due:
-        r = renderer_for(d.platform)
-        k = (d.team, d.kind, d.slot, d.days, r.platform)
-        if k not in cache:
-            short = r.platform == "irc"
-            try:
-                if d.kind == "digest":
-                    wd, h, m, tz = d.schedule
-                    before = weekly_slots(d.slot - timedelta(seconds=1), wd, h, m, tz)[0]
-                    cache[k] = build_digest(store, config, d.team, now, r, short=short, until=min(d.slot, now),
-                                            since=before)
-                else:
-                    cache[k] = build_reminder(store, config, d.team, now, r, short=short, review=d.review,
-                                              days=d.days)
-            except Exception as e:  # one team's bad data must not hold up the others; a later pass retries it
-                cache[k] = None
-                print(f"goalkeeper: schedule: cannot build the {d.kind} of {d.team}: {type(e).__name__}: {e}",
-                      file=sys.stderr, flush=True)
-        if cache[k] is not None:
-            out[id(d)] = cache[k]
-    return out

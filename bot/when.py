@@ -389,3 +389,30 @@ def _fallback(t: str, now: datetime, raw: str) -> date:
     if result is None:
         raise _unreadable(raw)
     return result.date()
+
+
+# ---------------------------------------------------------------- weekly schedules
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_TIME_OF_DAY = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", re.I)
+
+
+def weekday_number(text: str) -> int | None:
+    """`mon`, `Monday`, `mondays` -> 0; None if it is not a weekday."""
+    t = text.strip().lower().rstrip("s")
+    return next((i for i, d in enumerate(WEEKDAYS) if len(t) >= 3 and d.startswith(t)), None)
+
+
+def time_of_day(text: str) -> str | None:
+    """`9`, `9am`, `09:00`, `5:30 pm` -> `HH:MM`; None if it is not a time of day."""
+    m = _TIME_OF_DAY.match(text.strip())
+    if not m:
+        return None
+    h, mi, ampm = int(m.group(1)), int(m.group(2) or 0), (m.group(3) or "").lower()
+    if ampm:
+        if not 1 <= h <= 12:
+            return None
+        h = h % 12 + (12 if ampm == "pm" else 0)
+    if h > 23 or mi > 59:
+        return None
+    return f"{h:02d}:{mi:02d}"

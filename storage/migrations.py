@@ -1,10 +1,12 @@
-"""The schema, step by step. Never edit a step that has shipped: add one."""
-from sqlite_utils.migrations import Migrations
+"""The schema, step by step. Never edit a step that has shipped: add one to STEPS.
 
-migrations = Migrations("goalkeeper")
+The steps are plain functions of a sqlite-utils Database; `migrations()` wraps them in
+sqlite-utils' Migrations only when a store needs them, so an up-to-date start never
+imports sqlite_utils. The schema version is the number of steps.
+"""
+from __future__ import annotations
 
 
-@migrations()
 def m001_initial(db):
     # no AUTOINCREMENT: rows are never deleted (a delete is a flag), so an id is never reused
     db.executescript(
@@ -115,7 +117,6 @@ def m001_initial(db):
     )
 
 
-@migrations()
 def m002_schedule(db):
     # the scheduler's look-ups: the latest digest queued for a channel, a week's learnings of a team;
     # review_set_at: a reminder whose time passed before the review date was set is not sent late.
@@ -124,3 +125,18 @@ def m002_schedule(db):
     db.execute("CREATE INDEX IF NOT EXISTS learnings_team_at ON learnings(team, at)")
     if "review_set_at" not in db["teams"].columns_dict:
         db.execute("ALTER TABLE teams ADD COLUMN review_set_at TEXT")
+
+
+STEPS = [m001_initial, m002_schedule]
+SCHEMA_VERSION = len(STEPS)  # PRAGMA user_version of a store with every step applied
+MIGRATION_SET = "goalkeeper"
+
+
+def migrations():
+    """The steps as sqlite-utils Migrations (imports sqlite_utils: call it only when a step is pending)."""
+    from sqlite_utils.migrations import Migrations
+
+    m = Migrations(MIGRATION_SET)
+    for step in STEPS:
+        m(name=step.__name__)(step)
+    return m

@@ -13,15 +13,23 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Iterable
 
+from bot.ports import StoreBusy, StoreConflict, StoreRefused, StoreUnavailable
 from bot.times import iso
 
-# the number of registered migrations; a store at this PRAGMA user_version needs none, so the
-# usual start never imports sqlite_utils (about 14 MB resident with what it pulls in)
-SCHEMA_VERSION = 2
+from .migrations import MIGRATION_SET, SCHEMA_VERSION, STEPS
+
+OUR_TABLES = {"teams", "channels", "people", "goals", "goal_events", "learnings", "kpis", "kpi_values", "outbox",
+              "events_seen"}
 
 
-class StoreBusy(Exception):
-    """The database stayed locked by another process past the busy timeout."""
+def store_error(e: sqlite3.Error) -> Exception:
+    """The core's word for an SQLite fault: busy, unreachable, or a broken uniqueness rule."""
+    text = str(e)
+    if isinstance(e, sqlite3.IntegrityError):
+        return StoreConflict(text)
+    if "locked" in text or "busy" in text:
+        return StoreBusy(text)
+    return StoreUnavailable(text)
 
 
 def _dict_factory(cursor, row):
@@ -33,12 +41,16 @@ class Store:
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
-        self._migrate()
+        try:
+            self._migrate()
+        except sqlite3.DatabaseError as e:  # not a database at all, or unreadable
+            raise StoreRefused(f"{path} is not a Goalkeeper database ({e})") from None
 
     # -- connections ---------------------------------------------------------
 
     def _connect(self, rows_as_dicts: bool = True) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout_ms / 1000)
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout_ms / 1000,
+                               check_same_thread=True)
         if rows_as_dicts:
             conn.row_factory = _dict_factory
         conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
@@ -55,7 +67,10 @@ class Store:
         # sqlite3 connections belong to the thread that made them; Bolt runs listeners on a pool
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._local.conn = self._connect()
+            try:
+                conn = self._local.conn = self._connect()
+            except sqlite3.Error as e:
+                raise store_error(e) from e
         return conn
 
     def close(self) -> None:
@@ -67,14 +82,17 @@ class Store:
     def _migrate(self) -> None:
         conn = self._connect(rows_as_dicts=False)
         try:
-            if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == SCHEMA_VERSION:
                 return
+            self._refuse_unknown(conn, version)
         finally:
             conn.close()
         import sqlite_utils
 
         from .migrations import migrations
 
+        steps = migrations()
         db = sqlite_utils.Database(self._connect(rows_as_dicts=False))
         try:
             # one process migrates at a time; the others wait on the lock, then find nothing pending
@@ -82,15 +100,33 @@ class Store:
             db.execute("COMMIT")
             for _ in range(3):
                 try:
-                    migrations.apply(db)
+                    steps.apply(db)
                     break
                 except sqlite3.OperationalError as e:
                     if "already exists" not in str(e) and "locked" not in str(e):
                         raise
-            if not migrations.pending(db):
+            if not steps.pending(db):
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         finally:
             db.conn.close()
+
+    def _refuse_unknown(self, conn, version: int) -> None:
+        """A file from a newer Goalkeeper, or one that is not Goalkeeper's, is left exactly as it was."""
+        if version > SCHEMA_VERSION:
+            raise StoreRefused(f"{self.path} was written by a newer Goalkeeper (schema version {version}; "
+                               f"this one knows {SCHEMA_VERSION}); upgrade Goalkeeper to use it")
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:
+            return  # a new, empty file
+        if "_sqlite_migrations" not in tables or not tables & OUR_TABLES:
+            raise StoreRefused(f"{self.path} is not a Goalkeeper database (it holds other tables); "
+                               "point GOALKEEPER_DB at a new file")
+        known = {s.__name__ for s in STEPS}
+        applied = {r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = ?",
+                                              (MIGRATION_SET,))}
+        if applied - known:
+            raise StoreRefused(f"{self.path} was written by a newer Goalkeeper (it has schema steps this one "
+                               f"does not know: {', '.join(sorted(applied - known))})")
 
     @contextmanager
     def write(self):
@@ -98,21 +134,35 @@ class Store:
         conn = self.conn
         try:
             conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as e:
-            raise StoreBusy(str(e)) from e
+        except sqlite3.Error as e:
+            raise store_error(e) from e
         try:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
+        except BaseException as e:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(e, sqlite3.Error):
+                raise store_error(e) from e
             raise
         else:
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as e:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise store_error(e) from e
 
     def one(self, sql: str, params: Iterable = ()) -> dict | None:
-        return self.conn.execute(sql, tuple(params)).fetchone()
+        try:
+            return self.conn.execute(sql, tuple(params)).fetchone()
+        except sqlite3.Error as e:
+            raise store_error(e) from e
 
     def all(self, sql: str, params: Iterable = ()) -> list[dict]:
-        return self.conn.execute(sql, tuple(params)).fetchall()
+        try:
+            return self.conn.execute(sql, tuple(params)).fetchall()
+        except sqlite3.Error as e:
+            raise store_error(e) from e
 
     # -- teams and channels --------------------------------------------------
 
@@ -345,6 +395,89 @@ class Store:
 
     def outbox(self) -> list[dict]:
         return self.all("SELECT * FROM outbox ORDER BY id")
+
+    def latest_digest_slots(self, channel_keys: list[str]) -> dict[str, str]:
+        """Per channel, the slot of the latest digest ever queued."""
+        out: dict[str, str] = {}
+        for i in range(0, len(channel_keys), 500):
+            chunk = channel_keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.all(
+                f"SELECT channel_key, MAX(slot) AS slot FROM outbox WHERE kind = 'digest' AND channel_key IN ({marks})"
+                " GROUP BY channel_key", chunk):
+                out[r["channel_key"]] = r["slot"]
+        return out
+
+    # -- the scheduler's and the digest's reads -------------------------------
+
+    def schedule_rows(self) -> list[dict]:
+        """Every public team channel with its team's zone, review date and digest schedule."""
+        return self.all(
+            "SELECT c.key, c.platform, c.created_at AS channel_since, t.name AS team, t.tz, t.review_date,"
+            " t.review_set_at, t.digest_weekday, t.digest_time, t.digest_tz, t.digest_enabled, t.digest_since"
+            " FROM channels c JOIN teams t ON t.name = c.team WHERE c.private = 0")
+
+    def change_token(self):
+        """Changes the moment anything is committed to the store, by any process (None: cannot tell)."""
+        try:
+            conn = self.conn
+            return (id(conn), conn.execute("PRAGMA data_version").fetchone()["data_version"], conn.total_changes)
+        except Exception:
+            return None
+
+    def goals_with_status(self, team: str, quarter: str, status: str | None, limit: int) -> list[dict]:
+        """The first goals (by id) of a quarter with this status (None: no status yet)."""
+        return self.all(
+            "SELECT id, title, status FROM goals WHERE team = ? AND quarter = ? AND deleted = 0 AND status IS ?"
+            " ORDER BY id LIMIT ?", (team, quarter, status, limit))
+
+    def team_events(self, team: str, since: str, until: str, limit: int) -> tuple[int, list[dict]]:
+        """How many goal events the team had in (since, until], and the first `limit` of them with titles."""
+        # CROSS JOIN keeps SQLite on the goal_events(at) index: the week's events, not every goal of the team
+        where = " FROM goal_events e CROSS JOIN goals g ON g.id = e.goal_id WHERE g.team = ? AND e.at > ? AND e.at <= ?"
+        n = self.one("SELECT COUNT(*) AS n" + where, (team, since, until))["n"]
+        rows = self.all("SELECT e.goal_id, e.action, e.changes, e.note, e.by, g.title" + where
+                        + " ORDER BY e.at, e.id LIMIT ?", (team, since, until, limit)) if n else []
+        return n, rows
+
+    def team_learnings_between(self, team: str, since: str, until: str, limit: int) -> tuple[int, list[dict]]:
+        """How many learnings the team recorded in (since, until], and the latest `limit`."""
+        where = " FROM learnings WHERE team = ? AND at > ? AND at <= ?"
+        n = self.one("SELECT COUNT(*) AS n" + where, (team, since, until))["n"]
+        rows = self.all("SELECT goal_id, text, by" + where + " ORDER BY at DESC, id DESC LIMIT ?",
+                        (team, since, until, limit)) if n else []
+        return n, rows
+
+    def kpis_page(self, team: str, limit: int) -> tuple[int, list[dict]]:
+        """How many KPIs the team has, and the first `limit` by name."""
+        rows = self.all("SELECT * FROM kpis WHERE team = ? ORDER BY name LIMIT ?", (team, limit + 1))
+        n = len(rows) if len(rows) <= limit else self.one("SELECT COUNT(*) AS n FROM kpis WHERE team = ?", (team,))["n"]
+        return n, rows[:limit]
+
+    def kpi_recent_values(self, kpi_id: int, until: str, n: int) -> list[float]:
+        """The KPI's last n values at or before `until`, oldest first."""
+        rows = self.all("SELECT value FROM kpi_values WHERE kpi_id = ? AND at <= ? ORDER BY at DESC, id DESC LIMIT ?",
+                        (kpi_id, until, n))
+        return [r["value"] for r in reversed(rows)]
+
+    def goals_not_final(self, team: str, quarters: list[str], finals: tuple, limit: int) -> tuple[int, list[dict]]:
+        """How many goals of these quarters have no final status, and the first `limit`."""
+        marks = ",".join("?" * len(quarters))
+        fmarks = ",".join("?" * len(finals))
+        where = (f" FROM goals g WHERE g.team = ? AND g.quarter IN ({marks}) AND g.deleted = 0"
+                 f" AND (g.status IS NULL OR g.status NOT IN ({fmarks}))")
+        params = (team, *quarters, *finals)
+        n = self.one("SELECT COUNT(*) AS n" + where, params)["n"]
+        return n, self.all("SELECT g.id, g.title, g.status" + where + " ORDER BY g.id LIMIT ?", (*params, limit))
+
+    def goals_without_learning(self, team: str, quarters: list[str], limit: int) -> tuple[int, list[dict]]:
+        """How many goals of these quarters have no learning, and the first `limit`."""
+        marks = ",".join("?" * len(quarters))
+        where = (f" FROM goals g WHERE g.team = ? AND g.quarter IN ({marks}) AND g.deleted = 0"
+                 " AND NOT EXISTS (SELECT 1 FROM learnings l WHERE l.goal_id = g.id)")
+        params = (team, *quarters)
+        n = self.one("SELECT COUNT(*) AS n" + where, params)["n"]
+        return n, self.all("SELECT g.id, g.title" + where + " ORDER BY g.id LIMIT ?", (*params, limit))
 
     # -- Slack event ids, so a retried delivery is processed once -------------
 

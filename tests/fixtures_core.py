@@ -8,11 +8,9 @@ from datetime import datetime
 
 import pytest
 
+from adapters.bootstrap import bootstrap
 from adapters.console import console_channel, message_for
-from bot.config import Config
-from bot.core import Goalkeeper
 from bot.times import zone
-from storage.sqlite import Store
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -22,10 +20,9 @@ class Chat:
 
     def __init__(self, db_path: str, env: dict | None = None, now: str = "2016-01-04T10:00:00+00:00",
                  channel: str = "#releng", user: str = "greg"):
-        self.config = Config.from_env({"GOALKEEPER_DB": db_path, **(env or {})})
-        self.store = Store(db_path)
         self.incidents: list[str] = []
-        self.bot = Goalkeeper(self.store, self.config, log=self.incidents.append)
+        self.app = bootstrap({"GOALKEEPER_DB": db_path, **(env or {})}, log=self.incidents.append)
+        self.config, self.store, self.bot = self.app.config, self.app.store, self.app.core
         self.now = datetime.fromisoformat(now)
         self.channel = channel
         self.user = user

@@ -560,16 +560,14 @@ class BotRunner:
     """The IRC adapter on the real core, its reactor in a thread."""
 
     def __init__(self, env: dict, db_path: str, busy_timeout_ms: int = 5000, clock=None):
+        from adapters.bootstrap import bootstrap
         from adapters.irc import IrcAdapter, IrcConfig
-        from bot.config import Config
-        from bot.core import Goalkeeper
-        from storage.sqlite import Store
 
-        self.env = {"GOALKEEPER_DB": db_path, **env}
+        self.env = {"GOALKEEPER_DB": db_path, "GOALKEEPER_BUSY_TIMEOUT_MS": str(busy_timeout_ms), **env}
         self.db_path = db_path
-        self.store = Store(db_path, busy_timeout_ms=busy_timeout_ms)
         self.incidents: list[str] = []
-        self.bot = Goalkeeper(self.store, Config.from_env(self.env), log=self.incidents.append)
+        app = bootstrap(self.env, log=self.incidents.append)
+        self.store, self.bot = app.store, app.core
         self.adapter = IrcAdapter(IrcConfig.from_env(self.env), self.bot, clock)
         self.thread = threading.Thread(target=self.adapter.run, daemon=True, name="irc-reactor")
 

@@ -487,10 +487,11 @@ class SlackRig:
         self.start()
 
     def start(self) -> None:
-        from adapters.cli import build
+        from adapters.bootstrap import bootstrap
         from adapters.slack import build_app, make_http_server
 
-        self.config, self.store, self.bot = build(self.env)
+        app = bootstrap(self.env)
+        self.config, self.store, self.bot = app.config, app.store, app.core
         self.app = build_app(self.env, self.bot, clock=lambda: self.now)
         if self.serve_http:
             self.http = BoltOverHttp(make_http_server(self.app, host="127.0.0.1", port=0))

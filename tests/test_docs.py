@@ -2,7 +2,9 @@
 import re
 from pathlib import Path
 
-from bot.commands import REGISTRY, resolve
+from bot.commands.catalog import registry
+
+REGISTRY = registry()
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text().replace("\\|", "|")
 
@@ -13,7 +15,7 @@ def _commands_section() -> str:
 
 def test_every_command_is_documented():
     missing = []
-    for cmd in REGISTRY.values():
+    for cmd in REGISTRY.commands.values():
         core = re.split(r"\s{2,}|\s\(", cmd.usage)[0].strip()
         if f"`{core}`" not in README and f"`{core} " not in README and core not in README:
             missing.append(core)
@@ -25,7 +27,7 @@ def test_every_documented_command_exists():
     assert len(rows) >= 20
     for usage in rows:
         words = re.sub(r"[<\[].*", "", usage).strip()
-        cmd, _ = resolve(words + " x" if words.split()[0] in ("kpi",) and len(words.split()) == 1 else words)
+        cmd, _ = REGISTRY.resolve(words + " x" if words.split()[0] in ("kpi",) and len(words.split()) == 1 else words)
         assert cmd.name.split()[0] == words.split()[0], usage
 
 

@@ -130,6 +130,8 @@ def test_two_hundred_lines_arrive_whole_in_order_and_the_bot_stays(services, run
 
 def _adapter() -> IrcAdapter:
     class NoBot:
+        top_words = ("goal",)
+
         def register_channel(self, *a):
             pass
 

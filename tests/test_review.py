@@ -315,7 +315,7 @@ def test_core_and_strategic_split():
     ([6.0, 11.0], "down", "worse", False, 5.0),
     ([99.942, 99.979], "up", "better", True, 0.037),
     ([99.979, 99.942], "up", "worse", False, -0.037),
-    ([7.0, 7.0], "up", "flat", None, 0.0),
+    ([7.0, 7.0], "up", "no change", None, 0.0),
     ([5, 3.5, 8], "down", "worse", False, 3.0),
 ])
 def test_kpi_change_is_judged_by_better(values, better, trend, good, change):
@@ -331,7 +331,7 @@ def test_kpi_target_and_single_value():
                         AFTER_Q3).kpis[0]
     none = R.build_review(_doc(kpis=[_kpi([])]), "t", FY2016Q3, AFTER_Q3).kpis[0]
     assert down.target_met is False and up.target_met is True and none.target_met is None
-    assert up.trend is None and up.line() == "k: 99.9% (one value this quarter)"
+    assert up.trend is None and up.line() == "k: 99.9% (first value this quarter)"
     assert none.line() == "k: no value this quarter"
 
 

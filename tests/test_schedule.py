@@ -16,11 +16,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from adapters.bootstrap import bootstrap
 from adapters.console import console_channel, deliver, message_for
-from bot.config import Config
-from bot.core import Goalkeeper
-from bot.schedule import local_instant, reminder_slots, reviewed_quarter, weekly_slots
-from storage.sqlite import Store
+from bot.quarters import reviewed_quarter
+from bot.slots import local_instant, reminder_slots, weekly_slots
 
 UTC = timezone.utc
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -35,8 +34,8 @@ class World:
 
     def __init__(self, path):
         self.path = str(path)
-        self.store = Store(self.path)
-        self.bot = Goalkeeper(self.store, Config(db_path=self.path))
+        self.app = bootstrap({"GOALKEEPER_DB": self.path})
+        self.store, self.bot = self.app.store, self.app.core
 
     def say(self, channel: str, text: str, when: datetime, user: str = "greg") -> str:
         replies = self.bot.handle(message_for(text, user, console_channel(channel), when))
@@ -499,9 +498,9 @@ def test_the_cli_tick_prints_under_the_channel(tmp_path):
 
 def test_a_year_without_the_fast_path(tmp_path, monkeypatch):
     """The same year with every pass computed in full (no memo of 'nothing due until ...')."""
-    import bot.schedule as schedule
+    from storage.sqlite import Store
 
-    monkeypatch.setattr(schedule, "_state", lambda store: None)
+    monkeypatch.setattr(Store, "change_token", lambda self: None)  # the store cannot tell: every pass in full
     test_a_year_pass_by_pass(tmp_path)
 
 

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date
-
-from ..context import MAX_TEXT, MAX_TITLE, check_text
+from ..limits import MAX_TEXT, MAX_TITLE, check_text
 from ..format import fmt_date, goal_line
 from ..grammar import UsageError, first_word, no_words, parse_id, split_options
 from ..model import KINDS, STATUSES, Reply
 from ..quarters import quarter_of
-from . import command, group
+from ..times import parse_iso, zone
+from .registry import command
 
 ADD = "goal add <title> [team:<t>] [owner:<who>] [due:<when>] [quarter:<q>] [kind:core|strategic]"
 LIST = "goal list [team:<t>] [quarter:<q>] [status:<s>] [owner:<who>]"
@@ -19,20 +18,7 @@ STATUS = "goal status <id> <status> [note]   (statuses: " + ", ".join(STATUSES) 
 DELETE = "goal delete <id>"
 LIST_LIMIT = 50
 
-group("goal", "goal add|list|show|edit|status|hit|partial|miss|delete ...  (help goal <sub> for more)")
-
-
-def parse_due(ctx, text: str, tz: str, usage: str, what: str = "due:") -> date:
-    from ..when import WhenError, parse_when
-
-    try:
-        d = parse_when(text, ctx.local_now(tz), ctx.config.fiscal_start)
-    except WhenError as e:
-        raise UsageError(str(e), usage) from None
-    today = ctx.today(tz)
-    if d < today:
-        raise UsageError(f"{what}{text} is {fmt_date(d, today)}, in the past", usage)
-    return d
+GROUPS = {"goal": "goal add|list|show|edit|status|hit|partial|miss|delete ...  (help goal <sub> for more)"}
 
 
 def parse_kind(text: str, usage: str) -> str:
@@ -66,20 +52,19 @@ def names_for(ctx, goals) -> dict:
     return ctx.store.person_names([g["owner"] for g in goals])
 
 
-@command("goal add", ADD, "add a goal for the quarter", keys=("team", "owner", "due", "quarter", "kind"), mutates=True)
+@command("goal add", ADD, "add a goal for the quarter", keys=("team", "owner", "due", "quarter", "kind"))
 def goal_add(ctx, rest: str) -> Reply:
     title, opts = split_options(rest, ("team", "owner", "due", "quarter", "kind"))
     check_text(title, "title", MAX_TITLE, ADD)
     team = ctx.team(opts, ADD)
     tz = ctx.team_tz(team)
-    due = parse_due(ctx, opts["due"], tz, ADD) if "due" in opts else None
+    due = ctx.due(opts["due"], tz, ADD) if "due" in opts else None
     quarter = ctx.quarter(opts, tz, ADD, due)
     owner = ctx.resolve_person(opts["owner"], ADD) if "owner" in opts else ctx.actor.id
     kind = parse_kind(opts["kind"], ADD) if "kind" in opts else "strategic"
     goal = {"title": title, "team": team, "quarter": quarter.label, "owner": owner, "kind": kind,
             "due": due.isoformat() if due else None}
-    with ctx.store.write() as conn:
-        ctx.core.touch(conn, ctx.msg, team)
+    with ctx.write(team) as conn:
         gid = ctx.store.add_goal(conn, goal, ctx.actor.id, ctx.now)
     goal.update(id=gid, status=None, note=None)
     return Reply(goal_line(ctx, goal, {ctx.actor.id: ctx.actor.name}, ctx.today(tz)), public=True)
@@ -124,7 +109,7 @@ def goal_show(ctx, rest: str) -> Reply:
     for l in learnings:
         lines.append(f"learning: {r.text(l['text'])} ({ctx.show(l['by'], names)})")
     for e in events:
-        when = ctx.core.local(e["at"], tz).strftime("%d %b %H:%M")
+        when = parse_iso(e["at"]).astimezone(zone(tz)).strftime("%d %b %H:%M")
         changes = json.loads(e["changes"])
         if e["action"] == "status":
             old, new = changes.get("status", [None, None])
@@ -137,7 +122,7 @@ def goal_show(ctx, rest: str) -> Reply:
 
 
 @command("goal edit", EDIT, "change a goal's title, due date, owner, team, quarter or kind",
-         keys=("title", "due", "owner", "team", "quarter", "kind"), mutates=True)
+         keys=("title", "due", "owner", "team", "quarter", "kind"))
 def goal_edit(ctx, rest: str) -> Reply:
     token, rest = first_word(rest)
     g = load_goal(ctx, token, EDIT)
@@ -154,7 +139,7 @@ def goal_edit(ctx, rest: str) -> Reply:
     if "team" in opts:
         changes["team"] = team
     if "due" in opts:
-        due = parse_due(ctx, opts["due"], tz, EDIT)
+        due = ctx.due(opts["due"], tz, EDIT)
         changes["due"] = due.isoformat()
         if "quarter" not in opts:
             changes["quarter"] = quarter_of(due, ctx.config.fiscal_start).label
@@ -164,8 +149,7 @@ def goal_edit(ctx, rest: str) -> Reply:
         changes["owner"] = ctx.resolve_person(opts["owner"], EDIT)
     if "kind" in opts:
         changes["kind"] = parse_kind(opts["kind"], EDIT)
-    with ctx.store.write() as conn:
-        ctx.core.touch(conn, ctx.msg, team if "team" in opts else None)
+    with ctx.write(team if "team" in opts else None) as conn:
         ctx.store.change_goal(conn, g, changes, "edit", ctx.actor.id, ctx.now)
     g.update(changes)
     names = ctx.store.person_names([g["owner"]])
@@ -176,8 +160,7 @@ def set_status(ctx, g: dict, status: str, note: str, usage: str) -> Reply:
     if note:
         check_text(note, "note", MAX_TEXT, usage)
     ctx.require_change(g, usage)
-    with ctx.store.write() as conn:
-        ctx.core.touch(conn, ctx.msg)
+    with ctx.write() as conn:
         ctx.store.change_goal(conn, g, {"status": status, "note": note or None}, "status", ctx.actor.id, ctx.now,
                               note=note or None)
     r = ctx.r
@@ -187,7 +170,7 @@ def set_status(ctx, g: dict, status: str, note: str, usage: str) -> Reply:
     return Reply(text, public=True)
 
 
-@command("goal status", STATUS, "set a goal's status", mutates=True)
+@command("goal status", STATUS, "set a goal's status")
 def goal_status(ctx, rest: str) -> Reply:
     token, rest = first_word(rest)
     g = load_goal(ctx, token, STATUS)
@@ -204,7 +187,7 @@ def goal_status(ctx, rest: str) -> Reply:
 def _final(status: str):
     usage = f"goal {status} <id> [note]"
 
-    @command(f"goal {status}", usage, f"the goal ends as {status} ({STATUSES[status][0]})", mutates=True)
+    @command(f"goal {status}", usage, f"the goal ends as {status} ({STATUSES[status][0]})")
     def handler(ctx, rest: str) -> Reply:
         token, note = first_word(rest)
         g = load_goal(ctx, token, usage)
@@ -216,13 +199,12 @@ def _final(status: str):
 goal_hit, goal_partial, goal_miss = _final("hit"), _final("partial"), _final("miss")
 
 
-@command("goal delete", DELETE, "delete a goal (its history stays)", mutates=True)
+@command("goal delete", DELETE, "delete a goal (its history stays)")
 def goal_delete(ctx, rest: str) -> Reply:
     token, extra = first_word(rest)
     g = load_goal(ctx, token, DELETE)
     no_words(extra, "goal delete takes only an id", DELETE)
     ctx.require_change(g, DELETE)
-    with ctx.store.write() as conn:
-        ctx.core.touch(conn, ctx.msg)
+    with ctx.write() as conn:
         ctx.store.change_goal(conn, g, {"deleted": 1}, "delete", ctx.actor.id, ctx.now)
     return Reply(f"deleted #{g['id']} {ctx.r.text(g['title'])} (its history is kept)", public=True)

@@ -1,25 +1,24 @@
 """kpi add <name> ... | kpi <name> <value> | kpi list"""
 from __future__ import annotations
 
-import sqlite3
-
-from ..context import check_name
+from ..limits import check_name
 from ..format import fmt_value, kpi_change
 from ..grammar import UsageError, first_word, no_words, parse_number, split_options
 from ..model import Reply
+from ..ports import StoreConflict
 from ..quarters import quarter_of
 from ..times import iso, zone
-from . import command, group
+from .registry import command
 
 ADD = "kpi add <name> [unit:<u>] [target:<n>] [better:up|down] [team:<t>]"
 RECORD = "kpi <name> <value>   (a number, optionally with its unit: 6, 6 min, 99.979%)"
 LIST = "kpi list [team:<t>]"
 MAX_UNIT = 16
 
-group("kpi", "kpi add <name> ... | kpi <name> <value> | kpi list")
+GROUPS = {"kpi": "kpi add <name> ... | kpi <name> <value> | kpi list"}
 
 
-@command("kpi add", ADD, "define a KPI the team measures", keys=("unit", "target", "better", "team"), mutates=True)
+@command("kpi add", ADD, "define a KPI the team measures", keys=("unit", "target", "better", "team"))
 def kpi_add(ctx, rest: str) -> Reply:
     name, opts = split_options(rest, ("unit", "target", "better", "team"))
     check_name(name, "KPI", ADD)
@@ -42,10 +41,9 @@ def kpi_add(ctx, rest: str) -> Reply:
     if ctx.store.kpi(team, name):
         raise UsageError(f"team {team} already has a KPI {name}", ADD)
     try:
-        with ctx.store.write() as conn:
-            ctx.core.touch(conn, ctx.msg, team)
+        with ctx.write(team) as conn:
             ctx.store.add_kpi(conn, team, name, unit, target, better, ctx.actor.id, ctx.now)
-    except sqlite3.IntegrityError:
+    except StoreConflict:
         raise UsageError(f"team {team} already has a KPI {name}", ADD) from None
     desc = ", ".join(filter(None, [unit, "higher is better" if better == "up" else "lower is better",
                                    f"target {fmt_value(target, unit)}" if target is not None else None]))
@@ -70,7 +68,7 @@ def kpi_list(ctx, rest: str) -> Reply:
     return Reply("\n".join(lines))
 
 
-@command("kpi", RECORD, "record a KPI's value now", keys=("team",), mutates=True)
+@command("kpi", RECORD, "record a KPI's value now", keys=("team",))
 def kpi_record(ctx, rest: str) -> Reply:
     name, value_text = first_word(rest)
     value_text, opts = split_options(value_text, ("team",))
@@ -91,8 +89,7 @@ def kpi_record(ctx, rest: str) -> Reply:
     tz = ctx.team_tz(team)
     q = quarter_of(ctx.today(tz), ctx.config.fiscal_start)
     since, until = (iso(t) for t in q.bounds(zone(tz)))
-    with ctx.store.write() as conn:
-        ctx.core.touch(conn, ctx.msg)
+    with ctx.write() as conn:
         ctx.store.add_kpi_value(conn, kpi["id"], value, ctx.actor.id, ctx.now)
     first, last, _ = ctx.store.kpi_span(kpi["id"], since, until)
     return Reply(kpi_change(ctx.r, kpi, first, last), public=True)

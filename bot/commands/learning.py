@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import re
 
-from ..context import MAX_TEXT, check_text
+from ..limits import MAX_TEXT, check_text
 from ..grammar import split_options
 from ..model import Reply
 from ..quarters import quarter_of
-from . import command
+from .registry import command
 from .goal import load_goal
 
 LEARNING = "learning <goal-id> <text>  |  learning <text>   (a learning on one goal, or for the team)"
@@ -16,7 +16,7 @@ SHOW_LIMIT = 20
 _GOAL_REF = re.compile(r"^#?(\d+)(?:\s+|$)")
 
 
-@command("learning", LEARNING, "record what the team learned, on a goal or for the team", mutates=True)
+@command("learning", LEARNING, "record what the team learned, on a goal or for the team")
 def learning(ctx, rest: str) -> Reply:
     text = rest.strip()
     m = _GOAL_REF.match(text)
@@ -24,16 +24,14 @@ def learning(ctx, rest: str) -> Reply:
         g = load_goal(ctx, m.group(1), LEARNING)
         text = text[m.end():].strip()
         check_text(text, "learning", MAX_TEXT, LEARNING)
-        with ctx.store.write() as conn:
-            ctx.core.touch(conn, ctx.msg)
+        with ctx.write() as conn:
             ctx.store.add_learning(conn, g["id"], g["team"], g["quarter"], text, ctx.actor.id, ctx.now)
         return Reply(f"learning added to #{g['id']} {ctx.r.text(g['title'])}", public=True)
     check_text(text, "learning", MAX_TEXT, LEARNING)
     team = ctx.team({}, LEARNING)
     tz = ctx.team_tz(team)
     quarter = quarter_of(ctx.today(tz), ctx.config.fiscal_start)
-    with ctx.store.write() as conn:
-        ctx.core.touch(conn, ctx.msg, team)
+    with ctx.write(team) as conn:
         ctx.store.add_learning(conn, None, team, quarter.label, text, ctx.actor.id, ctx.now)
     return Reply(f"learning added for team {ctx.r.text(team)} ({quarter.label})", public=True)
 

@@ -23,15 +23,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..context import display_name as _display_name
+from ..people import display_name as _display_name
 from ..format import fmt_number as format_number  # noqa: F401  (part of this module's API)
+from ..format import judge
 from ..format import fmt_value as with_unit  # noqa: F401
 from ..model import STATUSES
-from ..quarters import Quarter
+from ..quarters import REVIEW_LEAD, Quarter
+from ..times import parse_iso
 
 
 COUNT_KEYS = ("hit", "partial", "miss", "dropped", "open")
-_REVIEW_LEAD = timedelta(days=30)
 # the fields of a goal that its history can change
 _GOAL_FIELDS = ("title", "owner", "kind", "quarter", "status", "note", "deleted", "due", "team")
 
@@ -80,20 +81,20 @@ class ReviewKpi:
     first: float | None  # first value inside the quarter
     latest: float | None  # latest value inside the quarter
     change: float | None  # latest - first, rounded to the inputs' decimals
-    trend: str | None  # "better", "worse", "flat"; None with fewer than two values
+    trend: str | None  # "better", "worse", "no change" (format.judge); None with fewer than two values
     target_met: bool | None  # None without a target or a value
     count: int  # values inside the quarter
 
     @property
     def good(self) -> bool | None:
-        return None if self.trend in (None, "flat") else self.trend == "better"
+        return None if self.trend in (None, "no change") else self.trend == "better"
 
     def line(self) -> str:
         """`time-to-merge: 11 min -> 6 min (better)`."""
         if self.first is None:
             return f"{self.name}: no value this quarter"
         if self.count == 1:
-            return f"{self.name}: {with_unit(self.first, self.unit)} (one value this quarter)"
+            return f"{self.name}: {with_unit(self.first, self.unit)} (first value this quarter)"
         return (f"{self.name}: {with_unit(self.first, self.unit)} -> "
                 f"{with_unit(self.latest, self.unit)} ({self.trend})")
 
@@ -132,7 +133,7 @@ def _parse_at(s, tz: ZoneInfo) -> datetime | None:
         d = s
     else:
         try:
-            d = datetime.fromisoformat(str(s).replace("Z", "+00:00"))
+            d = parse_iso(str(s), tz)
         except ValueError:
             return None  # an unreadable time: the entry is left out rather than failing the review
     return d if d.tzinfo else d.replace(tzinfo=tz)
@@ -243,13 +244,8 @@ def _kpi(k: dict, start: datetime, included, tz: ZoneInfo) -> ReviewKpi:
         if target is not None:
             target_met = latest <= target if better == "down" else latest >= target
     if len(values) >= 2:
-        change = round(latest - first, max(_decimals(first), _decimals(latest)))
-        if change == 0:
-            trend, change = "flat", 0.0
-        elif (change < 0) == (better == "down"):
-            trend = "better"
-        else:
-            trend = "worse"
+        change = round(latest - first, max(_decimals(first), _decimals(latest))) or 0.0
+        trend = judge(first, first + change, better)
     return ReviewKpi(
         name=k.get("name", ""), unit=k.get("unit"), target=target, better=better,
         first=first, latest=latest, change=change, trend=trend, target_met=target_met,
@@ -331,7 +327,7 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
         # date then belongs to exactly one quarter (Jan 22 reviews Oct-Dec)
         try:
             d = date.fromisoformat(str(review_date)[:10])
-            if not quarter.end - _REVIEW_LEAD < d <= quarter.next().end - _REVIEW_LEAD:
+            if not quarter.end - REVIEW_LEAD < d <= quarter.next().end - REVIEW_LEAD:
                 review_date = None
         except ValueError:
             review_date = None

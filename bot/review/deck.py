@@ -125,7 +125,7 @@ def _html_team(review: Review) -> list[str]:
         out.append("<table><tr><th>KPI</th><th>first</th><th>latest</th><th>change</th>"
                    "<th>trend</th><th>target</th></tr>")
         for k in review.kpis:
-            verdict = k.trend or ("one value" if k.count == 1 else "no value")
+            verdict = k.trend or ("first value" if k.count == 1 else "no value")
             out.append(f"<tr><td>{_h(k.name)}</td><td class=\"n\">{_h(with_unit(k.first, k.unit)) or '-'}</td>"
                        f"<td class=\"n\">{_h(with_unit(k.latest, k.unit)) or '-'}</td>"
                        f"<td class=\"n\">{_h(_change_text(k)) or '-'}</td>"

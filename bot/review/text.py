@@ -120,7 +120,7 @@ def _md_body(review: Review, h: str) -> list[str]:
         out += ["| KPI | first | latest | change | | target |",
                 "| --- | ---: | ---: | ---: | --- | --- |"]
         for k in review.kpis:
-            verdict = k.trend or ("one value" if k.count == 1 else "no value")
+            verdict = k.trend or ("first value" if k.count == 1 else "no value")
             out.append(f"| {_md(k.name)} | {_md(with_unit(k.first, k.unit)) or '-'} "
                        f"| {_md(with_unit(k.latest, k.unit)) or '-'} | {_md(_change_text(k)) or '-'} "
                        f"| {verdict} ({_better_text(k)}) | {_md(_target_text(k))} |")
@@ -221,7 +221,7 @@ def _wiki_body(review: Review, level: int) -> list[str]:
     if review.kpis:
         out += ['{| class="wikitable"', "! KPI !! first !! latest !! change !! trend !! target"]
         for k in review.kpis:
-            verdict = k.trend or ("one value" if k.count == 1 else "no value")
+            verdict = k.trend or ("first value" if k.count == 1 else "no value")
             out += ["|-", f"| {_wiki(k.name)} || {_wiki(with_unit(k.first, k.unit)) or '-'} "
                     f"|| {_wiki(with_unit(k.latest, k.unit)) or '-'} || {_wiki(_change_text(k)) or '-'} "
                     f"|| {verdict} ({_better_text(k)}) || {_wiki(_target_text(k))}"]

@@ -1,0 +1,57 @@
+"""The one composition root: configuration, store, clock and core, built the same way for the
+`goalkeeper` program, every adapter and every test."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, Mapping
+
+from bot.config import Config, ConfigError
+from bot.core import Goalkeeper
+from bot.ports import StoreError
+
+
+class StoreOpenError(Exception):
+    """The configured store cannot be opened or used; str() is the one line to print."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class App:
+    config: Config
+    store: object
+    core: Goalkeeper
+    clock: Callable[[], datetime]
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_store(config: Config):
+    """The store the configuration names (SQLite in GOALKEEPER_DB)."""
+    from storage.sqlite import Store
+
+    try:
+        return Store(config.db_path, busy_timeout_ms=config.busy_timeout_ms)
+    except StoreError as e:
+        raise StoreOpenError(f"GOALKEEPER_DB: {e}") from None
+    except Exception as e:  # sqlite3.Error, OSError: a path that cannot hold a database
+        raise StoreOpenError(f"GOALKEEPER_DB: cannot open {config.db_path!r} as a database ({e})") from None
+
+
+def bootstrap(env: Mapping[str, str] | None = None, *, now: datetime | None = None, log=None,
+              config: Config | None = None) -> App:
+    """Everything a process needs. `now` pins the clock (--now, tests); `log` receives incidents
+    (default: the `goalkeeper` logger)."""
+    env = os.environ if env is None else env
+    config = config or Config.from_env(env)
+    store = open_store(config)
+    clock = (lambda: now) if now is not None else utc_now
+    return App(config, store, Goalkeeper(store, config, log=log), clock)
+
+
+__all__ = ["App", "ConfigError", "StoreOpenError", "bootstrap", "open_store", "utc_now"]

@@ -1,0 +1,11 @@
+"""The command modules, listed once: the registry the core serves is built from exactly these."""
+from __future__ import annotations
+
+from . import digest, goal, help, kpi, learning, review, team
+from .registry import Registry
+
+MODULES = (goal, learning, kpi, review, digest, team, help)
+
+
+def registry() -> Registry:
+    return Registry(MODULES)
