@@ -1,6 +1,7 @@
 """Settings the core needs, read once from the environment at start."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +18,8 @@ class Config:
     fiscal_start: int = 1
     admins: frozenset = field(default_factory=frozenset)  # empty: every member is an admin
     busy_timeout_ms: int = 5000  # how long a write waits for another process holding the database
+    kinds: tuple = ("strategic", "core")  # goal kinds; the first is the default of `goal add`
+    hit_band: tuple = (60, 80)  # the hit rate (percent) a team should land in
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Config":
@@ -31,7 +34,17 @@ class Config:
         busy = (env.get("GOALKEEPER_BUSY_TIMEOUT_MS") or "5000").strip()
         if not busy.isdigit() or not 0 < int(busy) <= 600_000:
             raise ConfigError(f"GOALKEEPER_BUSY_TIMEOUT_MS: {busy!r} is not a number of milliseconds (1-600000)")
-        return cls(db_path=db, tz=tz, fiscal_start=int(raw), admins=admins, busy_timeout_ms=int(busy))
+        kinds = tuple(k.strip().lower() for k in (env.get("GOALKEEPER_KINDS") or "strategic,core").split(",")
+                      if k.strip())
+        if not kinds or len(set(kinds)) != len(kinds) or not all(re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", k) for k in kinds):
+            raise ConfigError(f"GOALKEEPER_KINDS: {env.get('GOALKEEPER_KINDS')!r} is not a comma-separated list of "
+                              "distinct kind names (like strategic,core)")
+        band = (env.get("GOALKEEPER_HIT_BAND") or "60-80").strip()
+        m = re.fullmatch(r"(\d{1,3})\s*-\s*(\d{1,3})%?", band)
+        if not m or not int(m.group(1)) <= int(m.group(2)) <= 100:
+            raise ConfigError(f"GOALKEEPER_HIT_BAND: {band!r} is not low-high percent (like 60-80)")
+        return cls(db_path=db, tz=tz, fiscal_start=int(raw), admins=admins, busy_timeout_ms=int(busy), kinds=kinds,
+                   hit_band=(int(m.group(1)), int(m.group(2))))
 
 
 def valid_tz(name: str) -> bool:

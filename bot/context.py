@@ -77,6 +77,18 @@ class Ctx:
                 raise UsageError(str(e), usage) from None
         return quarter_of(due or self.today(tz), fs)
 
+    def under_review(self, team: str, tz: str) -> Quarter | None:
+        """The team's quarter under review now (bot/life.py), if any."""
+        from .life import team_under_review
+
+        return team_under_review(self.store, self.config, team, self.now)
+
+    def review_quarter(self, opts: dict, team: str, tz: str, usage: str) -> Quarter:
+        """quarter: if given, else the quarter under review, else the current one."""
+        if "quarter" in opts:
+            return self.quarter(opts, tz, usage)
+        return self.under_review(team, tz) or self.quarter({}, tz, usage)
+
     def due(self, text: str, tz: str, usage: str, what: str = "due:") -> date:
         """A `<when>` read in the team's zone; a date in the past is refused."""
         from .format import fmt_date

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from .format import fmt_date, fmt_value, judge
+from .format import fmt_date, fmt_value, judge, possessive
+from .life import team_under_review
 from .model import FINAL_STATUSES
 from .people import display_name
-from .quarters import Quarter, quarter_of, reviewed_quarter
+from .quarters import quarter_of, reviewed_quarter
 from .slots import week_before
 from .times import iso, zone
 
@@ -127,6 +128,12 @@ def build_digest(store, config, team: str, now: datetime, renderer, *, until: da
 
     names = _names(store, [e["by"] for e in events] + [l["by"] for l in learnings])
     review = (row or {}).get("review_date")
+    # while a quarter is under review, its goals still without a final status are shown beside the new quarter's
+    reviewed = team_under_review(store, config, team, now, row)
+    n_pending, pending = store.goals_not_final(team, [reviewed.label], FINAL_STATUSES, lim["goals"]) if reviewed else (0, [])
+    pending_items = [f"#{g['id']} {r.text(clip(g['title'], 40 if short else 60))} ({_status_word(r, g['status'])})"
+                     for g in pending]
+    pending_head = f"{reviewed.label} under review, no final status yet ({n_pending}): " if n_pending else ""
     head = (f"{r.bold('Weekly digest')} · {r.text(team)} · {quarter.label} · week to "
             f"{fmt_date(end.astimezone(dtz).date(), today)} · {_days_text(review, today)}")
     summary = ", ".join(f"{counts[s]} {_status_word(r, s)}" for s in STATUS_ORDER if counts.get(s))
@@ -136,6 +143,8 @@ def build_digest(store, config, team: str, now: datetime, renderer, *, until: da
 
     if short:
         lines = [clip_bytes(head), clip_bytes(goals_line)]
+        if n_pending:
+            lines += pack(pending_head, pending_items, n_pending)
         open_goals = by_status.get("none", []) + by_status.get("off-track", []) + by_status.get("at-risk", [])
         n_open = counts.get("none", 0) + counts.get("off-track", 0) + counts.get("at-risk", 0)
         if open_goals:
@@ -158,6 +167,8 @@ def build_digest(store, config, team: str, now: datetime, renderer, *, until: da
         items = [f"#{g['id']} {r.text(clip(g['title'], 60))}" for g in by_status.get(s, [])]
         more = counts[s] - len(items)
         lines.append(f"  {_status_word(r, s)} ({counts[s]}): " + ", ".join(items) + (f" and {more} more" if more else ""))
+    if n_pending:
+        lines += _section(pending_head.rstrip(" :") + ":", pending_items, n_pending, " (goal list)", None)
     lines += _section(f"This week ({n_events} change{'s' * (n_events != 1)}):", event_items, n_events, "",
                       "This week: no goal changed")
     lines += _section(f"New learnings ({n_learnings}):", learning_items, n_learnings, " (learnings)",
@@ -236,25 +247,21 @@ def _kpi_text(store, r, k: dict, until: str) -> str:
 
 def build_reminder(store, config, team: str, now: datetime, renderer, *, review: str | None = None, days: int | None = None) -> str:
     """Before the review: the goals with no final status and the goals with no learning, of the
-    quarter the review reviews and the quarter of today (each named `#id title`)."""
+    quarter the review reviews, never the next one's (each named `#id title`)."""
     r = renderer
     short = r.short
     row, tzname, _ = _team_zones(store, config, team)
     today = now.astimezone(zone(tzname)).date()
     review = review or (row or {}).get("review_date")
-    quarters: list[Quarter] = []
-    if review:
-        quarters.append(reviewed_quarter(date.fromisoformat(review), config.fiscal_start))
-    current = quarter_of(today, config.fiscal_start)
-    if current not in quarters:
-        quarters.append(current)
-    labels = [q.label for q in quarters]
+    reviewed = (reviewed_quarter(date.fromisoformat(review), config.fiscal_start) if review
+                else quarter_of(today, config.fiscal_start))
+    labels = [reviewed.label]
     cap = SHORT["reminder"] if short else LONG["reminder"]
     n_open, open_goals = store.goals_not_final(team, labels, FINAL_STATUSES, cap)
     n_bare, bare = store.goals_without_learning(team, labels, cap)
 
     when = _days_text(review, today)
-    lines = [f"{r.bold('Reminder')}: {r.text(team)}'s quarterly {when} · goals of {' and '.join(labels)}"]
+    lines = [f"{r.bold('Reminder')}: {r.text(possessive(team))} quarterly {when} · goals of {' and '.join(labels)}"]
     width = 120 if short else 200
     open_items = [f"#{g['id']} {r.text(clip(g['title'], width))}: {_status_word(r, g['status'])}" for g in open_goals]
     bare_items = [f"#{g['id']} {r.text(clip(g['title'], width))}" for g in bare]

@@ -31,23 +31,35 @@ def fmt_date(d: str | date, today: date | None = None) -> str:
     return s
 
 
+def possessive(name: str) -> str:
+    """`releng's`, `operations'`."""
+    return f"{name}'" if name.endswith(("s", "S")) else f"{name}'s"
+
+
 def judge(first: float, last: float, better: str) -> str:
+    """The one verdict on a KPI's move, used by every reply, digest and review. It is about the
+    direction only: with better:down a smaller number is better, negative ones included (-3 after -1
+    is better), and the sign of a value or of the change is never read as good or bad by itself."""
     if last == first:
         return "no change"
     up = last > first
     return "better" if up == (better == "up") else "worse"
 
 
-def kpi_change(r, kpi: dict, first: dict | None, last: dict | None) -> str:
-    """`time-to-merge: 11 min -> 6 min (better)`; names and units are validated, values are numbers."""
+def kpi_change(r, kpi: dict, first: dict | None, last: dict | None, baseline: dict | None = None) -> str:
+    """`time-to-merge: 11 min -> 6 min (better)` from the baseline (the last value before the quarter,
+    else the first in it); names and units are validated, values are numbers."""
     name = r.text(kpi["name"])
     unit = r.text(kpi["unit"]) if kpi["unit"] else None
     if first is None:
+        if baseline is not None:
+            return f"{name}: {fmt_value(baseline['value'], unit)} before the quarter, no value in it"
         return f"{name}: no value this quarter"
-    if last is None or last["id"] == first["id"]:
+    if baseline is None and (last is None or last["id"] == first["id"]):
         return f"{name}: {fmt_value(first['value'], unit)} (first value this quarter)"
-    verdict = judge(first["value"], last["value"], kpi["better"])
-    s = f"{name}: {fmt_value(first['value'], unit)} -> {fmt_value(last['value'], unit)} ({verdict})"
+    start = baseline or first
+    verdict = judge(start["value"], last["value"], kpi["better"])
+    s = f"{name}: {fmt_value(start['value'], unit)} -> {fmt_value(last['value'], unit)} ({verdict})"
     if kpi["target"] is not None:
         hit = last["value"] <= kpi["target"] if kpi["better"] == "down" else last["value"] >= kpi["target"]
         s += f", target {fmt_value(kpi['target'], unit)} {'met' if hit else 'not met'}"
@@ -61,8 +73,8 @@ def goal_line(ctx, g: dict, names: dict, today: date | None = None) -> str:
     if g["due"]:
         parts.append("due " + fmt_date(g["due"], today))
     parts.append("owner " + (ctx.show(g["owner"], names) if g["owner"] else "nobody"))
-    if g["kind"] == "core":
-        parts.append("core")
+    if g["kind"] != ctx.config.kinds[0]:  # the default kind goes unsaid
+        parts.append(g["kind"])
     status = r.status(g["status"])
     if g["note"]:
         status += f', "{r.text(g["note"])}"'

@@ -42,6 +42,9 @@ def export(store, team: str | None = None) -> dict:
         "SELECT v.* FROM kpi_values v JOIN kpis k ON k.id = v.kpi_id WHERE k.team = ? ORDER BY v.kpi_id, v.at, v.id")
     for v in store.all(val_sql, params):
         values.setdefault(v["kpi_id"], []).append({"at": v["at"], "value": v["value"], "by": v["by"]})
+    closes: dict[str, dict] = {}
+    for c in store.all(f"SELECT * FROM quarter_closes {where} ORDER BY team, quarter", params):
+        closes.setdefault(c["team"], {})[c["quarter"]] = c["at"]
     doc = {
         "version": VERSION,
         "teams": [
@@ -58,6 +61,10 @@ def export(store, team: str | None = None) -> dict:
                     "since": t["digest_since"],
                 },
                 "created_at": t["created_at"],
+                "title": t["title"],
+                "size": t["size"],
+                "time": json.loads(t["time"]) if t["time"] else {},
+                "closed": closes.get(t["name"], {}),
             }
             for t in teams
         ],
@@ -127,6 +134,12 @@ def import_(store, doc: dict) -> dict:
                  d.get("since") or t.get("created_at"), t.get("created_at") or d.get("since")),
             )
             counts["teams"] += 1
+            time = t.get("time") or None
+            conn.execute("UPDATE teams SET title = ?, size = ?, time = ? WHERE name = ?",
+                         (t.get("title"), t.get("size"), json.dumps(time, sort_keys=True) if time else None, t["name"]))
+            for label, at in (t.get("closed") or {}).items():
+                conn.execute("INSERT INTO quarter_closes (team, quarter, at, by, how) VALUES (?, ?, ?, 'import', 'import')",
+                             (t["name"], label, at))
         chans = doc.get("channels")
         if chans is None:  # an older document: channels only inside teams
             chans = [dict(c, team=t["name"]) for t in doc.get("teams", []) for c in t.get("channels", [])]

@@ -127,7 +127,18 @@ def m002_schedule(db):
         db.execute("ALTER TABLE teams ADD COLUMN review_set_at TEXT")
 
 
-STEPS = [m001_initial, m002_schedule]
+def m003_quarter_life(db):
+    # a quarter's close instant (review close, #endmeeting, or settled when a review date moved) fixes its review;
+    # the primary key makes a second close of the same quarter a no-op, whichever process comes first
+    db.execute("CREATE TABLE IF NOT EXISTS quarter_closes (team TEXT NOT NULL, quarter TEXT NOT NULL,"
+               " at TEXT NOT NULL, by TEXT NOT NULL, how TEXT NOT NULL, PRIMARY KEY (team, quarter))")
+    columns = db["teams"].columns_dict
+    for name, kind in (("title", "TEXT"), ("size", "INTEGER"), ("time", "TEXT")):  # time: JSON {quarter: {kind: %}}
+        if name not in columns:
+            db.execute(f"ALTER TABLE teams ADD COLUMN {name} {kind}")
+
+
+STEPS = [m001_initial, m002_schedule, m003_quarter_life]
 SCHEMA_VERSION = len(STEPS)  # PRAGMA user_version of a store with every step applied
 MIGRATION_SET = "goalkeeper"
 

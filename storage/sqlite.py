@@ -19,7 +19,7 @@ from bot.times import iso
 from .migrations import MIGRATION_SET, SCHEMA_VERSION, STEPS
 
 OUR_TABLES = {"teams", "channels", "people", "goals", "goal_events", "learnings", "kpis", "kpi_values", "outbox",
-              "events_seen"}
+              "events_seen", "quarter_closes"}
 
 
 def store_error(e: sqlite3.Error) -> Exception:
@@ -182,6 +182,31 @@ class Store:
         cols = ", ".join(f"{k} = ?" for k in fields)
         conn.execute(f"UPDATE teams SET {cols} WHERE name = ?", (*fields.values(), name))
 
+    def closes(self, team: str) -> dict[str, str]:
+        """The team's closed quarters: {label: ISO instant}."""
+        return {r["quarter"]: r["at"] for r in self.all("SELECT quarter, at FROM quarter_closes WHERE team = ?", (team,))}
+
+    def all_closes(self) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        for r in self.all("SELECT team, quarter, at FROM quarter_closes ORDER BY team, quarter"):
+            out.setdefault(r["team"], {})[r["quarter"]] = r["at"]
+        return out
+
+    def close_quarter(self, conn, team: str, quarter: str, at: str, by: str, how: str) -> str | None:
+        """Stores the close; None if it was new, else the instant the quarter had already closed at."""
+        cur = conn.execute("INSERT OR IGNORE INTO quarter_closes (team, quarter, at, by, how) VALUES (?, ?, ?, ?, ?)",
+                           (team, quarter, at, by, how))
+        if cur.rowcount:
+            return None
+        return conn.execute("SELECT at FROM quarter_closes WHERE team = ? AND quarter = ?", (team, quarter)).fetchone()["at"]
+
+    def set_team_time(self, conn, team: str, quarter: str, split: dict[str, int]) -> None:
+        """The declared time split of one quarter, read and written in the caller's transaction."""
+        row = conn.execute("SELECT time FROM teams WHERE name = ?", (team,)).fetchone()
+        time = json.loads(row["time"]) if row and row["time"] else {}
+        time[quarter] = split
+        conn.execute("UPDATE teams SET time = ? WHERE name = ?", (json.dumps(time, sort_keys=True), team))
+
     def channel(self, key: str) -> dict | None:
         return self.one("SELECT * FROM channels WHERE key = ?", (key,))
 
@@ -328,6 +353,11 @@ class Store:
             (team, name, unit, target, better, iso(now), by),
         )
         return cur.lastrowid
+
+    def kpi_before(self, kpi_id: int, before: str) -> dict | None:
+        """The KPI's last value before an instant: its baseline for a quarter that begins then."""
+        return self.one("SELECT * FROM kpi_values WHERE kpi_id = ? AND at < ? ORDER BY at DESC, id DESC LIMIT 1",
+                        (kpi_id, before))
 
     def add_kpi_value(self, conn, kpi_id: int, value: float, by: str, now) -> None:
         conn.execute("INSERT INTO kpi_values (kpi_id, at, value, by) VALUES (?, ?, ?, ?)", (kpi_id, iso(now), value, by))

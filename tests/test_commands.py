@@ -141,9 +141,10 @@ def test_kpi_list_counts_this_quarter_only(chat):
     chat.say("kpi time-to-merge 15")                               # FY2016Q2
     chat.at("2016-01-05T10:00:00+00:00").say("kpi time-to-merge 11")
     chat.say("kpi time-to-merge 9")
-    assert chat.say("kpi list") == "releng KPIs · FY2016Q3\ntime-to-merge: 11 min -> 9 min (better)"
+    # from the baseline (December's 15), the quarter's first value beside it
+    assert chat.say("kpi list") == "releng KPIs · FY2016Q3\ntime-to-merge: 15 min -> 9 min (better) · first in FY2016Q3 11 min"
     chat.at("2016-04-02T10:00:00+00:00")
-    assert chat.say("kpi list") == "releng KPIs · FY2016Q4\ntime-to-merge: no value this quarter"
+    assert chat.say("kpi list") == "releng KPIs · FY2016Q4\ntime-to-merge: 9 min before the quarter, no value in it"
     assert chat.say("kpi time-to-merge 6") == "time-to-merge: 6 min (first value this quarter)"
 
 

@@ -38,9 +38,20 @@ def doc() -> dict:
     return json.loads((HERE / "data" / "releng_fy2016q3.json").read_text(encoding="utf-8"))
 
 
+CLOSED_AT_END = "2016-04-01T07:00:00+00:00"  # midnight after 31 March in Los Angeles
+
+
+def closed_at_end(doc: dict) -> dict:
+    """The recorded store with FY2016Q3 closed the moment it ended (as `review close` at midnight would)."""
+    doc = copy.deepcopy(doc)
+    for t in doc["teams"]:
+        t["closed"] = {"FY2016Q3": CLOSED_AT_END}
+    return doc
+
+
 @pytest.fixture(scope="module")
 def releng(doc) -> R.Review:
-    return R.build_review(doc, "releng", FY2016Q3, AFTER_Q3)
+    return R.build_review(closed_at_end(doc), "releng", FY2016Q3, AFTER_Q3)
 
 
 def _goal(review, gid):
@@ -101,9 +112,10 @@ def test_the_recorded_quarter(releng):
     assert [x.text for x in releng.learnings][0] == \
         "Still a mostly one person job right now; the silo effect is strong"
     ttm = releng.kpis[0]
-    assert (ttm.name, ttm.first, ttm.latest, ttm.change, ttm.trend, ttm.target_met) == (
-        "time-to-merge", 11.0, 6.0, -5.0, "better", False)
-    assert ttm.line() == "time-to-merge: 11 min -> 6 min (better)"
+    # the change runs from the baseline, December's last value, not the quarter's first
+    assert (ttm.name, ttm.baseline, ttm.first, ttm.latest, ttm.change, ttm.trend, ttm.target_met) == (
+        "time-to-merge", 14.0, 11.0, 6.0, -8.0, "better", False)
+    assert ttm.line() == "time-to-merge: 14 min -> 6 min (better)"
     assert releng.split == {"strategic": 6, "core": 2}
     assert releng.split_percent == {"strategic": 75, "core": 25}
     assert releng.review_date == "2016-04-21"
@@ -161,8 +173,8 @@ def _assert_offline(page: str):
 def test_html_loads_nothing_and_is_a_deck(releng):
     page = R.render_html([releng], "Release Engineering")
     a = _assert_offline(page)
-    # title, team overview, one per goal, KPIs, team learnings
-    assert a.sections == 1 + 1 + len(releng.goals) + 2
+    # title, team overview, one per goal, KPIs, team learnings, changed after the review
+    assert a.sections == 1 + 1 + len(releng.goals) + 2 + 1
     assert "@media print" in page and "break-after: page" in page
     assert a.tags.count("style") == 1
 
@@ -189,7 +201,7 @@ def test_user_text_is_escaped_in_html():
     assert "<title>a &lt;title&gt; &amp; more</title>" in page
 
 
-# ---------------------------------------------------------------- a past quarter, as it stood at its end
+# ---------------------------------------------------------------- a closed quarter, as it stood at its close
 
 
 def test_a_status_set_after_the_end_does_not_rewrite_the_quarter(doc, releng):
@@ -242,7 +254,7 @@ def test_mid_quarter_is_shown_as_of_now(doc):
     assert r.hit_rate is None
     assert [x.text for x in gerrit.learnings] == ["Gitblit (just for viewing) is still alive; the blockers are redirects"]
     assert r.learnings == []
-    assert r.kpis[0].line() == "time-to-merge: 11 min -> 8.5 min (better)"
+    assert r.kpis[0].line() == "time-to-merge: 14 min -> 8.5 min (better)"  # from December's baseline
     assert "quarter in progress" in R.render_markdown(r)
 
 
@@ -252,7 +264,8 @@ def test_a_goal_moved_to_another_team_after_the_end_stays_with_the_first():
                          "note": None, "changes": {"team": ["a", "b"]}})
     note = {"id": 1, "goal": 1, "team": "a", "quarter": "FY2016Q3", "by": "console:a",
             "at": "2016-03-01T00:00:00+00:00", "text": "written while the goal was a's"}
-    doc = _doc(goals=[g], learnings=[note], teams=[])
+    closed = {"FY2016Q3": "2016-04-01T00:00:00+00:00"}
+    doc = _doc(goals=[g], learnings=[note], teams=[{"name": n, "tz": "UTC", "closed": closed} for n in "ab"])
     (moved,) = R.build_review(doc, "a", FY2016Q3, AFTER_Q3).goals
     assert moved.id == 1 and [x.text for x in moved.learnings] == ["written while the goal was a's"]
     assert [x.text for x in R.build_review(doc, "b", FY2016Q4, AFTER_Q3.replace(month=5)).learnings] == []
@@ -392,7 +405,7 @@ def test_markdown_table_is_not_broken_by_user_text():
 
 
 def test_build_all_and_one_page_for_every_team(doc):
-    reviews = R.build_all(doc, FY2016Q3, AFTER_Q3)
+    reviews = R.build_all(closed_at_end(doc), FY2016Q3, AFTER_Q3)
     assert [r.team for r in reviews] == ["releng", "services"]
     assert [percent for percent in (R.percent(r.hit_rate) for r in reviews)] == ["67%", "50%"]
     services = reviews[1]
@@ -400,8 +413,8 @@ def test_build_all_and_one_page_for_every_team(doc):
     assert [x.text for x in services.learnings] == ["Agree on responsibilities between teams at the start of the quarter"]
 
     md = R.render_all_markdown(reviews)
-    summary = md.index("| releng | 8 | 4 | 1 | 1 | 1 | 1 | 67% | 83% |")
-    assert summary < md.index("| services | 2 | 1 | 1 | 0 | 0 | 0 | 50% | 100% |") < md.index(
+    summary = md.index("| releng | 8 | 4 | 1 | 1 | 1 | 1 | 67% | 83% | inside |")
+    assert summary < md.index("| services | 2 | 1 | 1 | 0 | 0 | 0 | 50% | 100% | below |") < md.index(
         "## Quarterly review: releng") < md.index("## Quarterly review: services")
 
     wiki = R.render_all_wiki(reviews)
@@ -410,7 +423,7 @@ def test_build_all_and_one_page_for_every_team(doc):
 
     page = R.render_html(reviews, "Technology, FY2016Q3")
     a = _assert_offline(page)
-    assert a.sections == 1 + (1 + 8 + 2) + (1 + 2 + 2)
+    assert a.sections == 1 + (1 + 8 + 2 + 1) + (1 + 2 + 2 + 1)  # each with what changed after the review
     assert page.count('class="title"') == 1
 
 
@@ -423,7 +436,7 @@ def test_chat_summary(releng):
     assert lines[0].startswith("releng FY2016Q3 review: 4 hit, 1 partial, 1 miss")
     assert "hit rate 67% (4 of 6)" in lines[0]
     assert "#1 Migrate Gerrit to Differential — miss (red) (greg)" in lines
-    assert "time-to-merge: 11 min -> 6 min (better)" in lines
+    assert "time-to-merge: 14 min -> 6 min (better)" in lines
     irc = R.render_chat(releng, IrcRenderer())
     assert "#2 Nodepool fully up and working — \x0303hit\x0f (hashar)" in irc
 

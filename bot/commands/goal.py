@@ -5,7 +5,7 @@ import json
 from ..limits import MAX_TEXT, MAX_TITLE, check_text
 from ..format import fmt_date, goal_line
 from ..grammar import UsageError, first_word, no_words, parse_id, split_options
-from ..model import KINDS, STATUSES, Reply
+from ..model import FINAL_STATUSES, STATUSES, Reply
 from ..quarters import quarter_of
 from ..times import parse_iso, zone
 from .registry import command
@@ -21,10 +21,10 @@ LIST_LIMIT = 50
 GROUPS = {"goal": "goal add|list|show|edit|status|hit|partial|miss|delete ...  (help goal <sub> for more)"}
 
 
-def parse_kind(text: str, usage: str) -> str:
+def parse_kind(ctx, text: str, usage: str) -> str:
     k = text.strip().lower()
-    if k not in KINDS:
-        raise UsageError(f"kind is core or strategic, not {text[:40]!r}", usage)
+    if k not in ctx.config.kinds:
+        raise UsageError(f"kind is {' or '.join(ctx.config.kinds)}, not {text[:40]!r}", usage)
     return k
 
 
@@ -61,7 +61,7 @@ def goal_add(ctx, rest: str) -> Reply:
     due = ctx.due(opts["due"], tz, ADD) if "due" in opts else None
     quarter = ctx.quarter(opts, tz, ADD, due)
     owner = ctx.resolve_person(opts["owner"], ADD) if "owner" in opts else ctx.actor.id
-    kind = parse_kind(opts["kind"], ADD) if "kind" in opts else "strategic"
+    kind = parse_kind(ctx, opts["kind"], ADD) if "kind" in opts else ctx.config.kinds[0]
     goal = {"title": title, "team": team, "quarter": quarter.label, "owner": owner, "kind": kind,
             "due": due.isoformat() if due else None}
     with ctx.write(team) as conn:
@@ -82,17 +82,27 @@ def goal_list(ctx, rest: str) -> Reply:
         status = "none" if opts["status"].lower() in ("none", "open", "unset") else parse_status(opts["status"], LIST)
     owner = ctx.resolve_person(opts["owner"], LIST) if "owner" in opts else None
     goals = ctx.store.list_goals(team, quarter.label, status, owner, limit=LIST_LIMIT + 1)
+    # without quarter:, the quarter under review's goals still without a final status come too
+    reviewed = None if "quarter" in opts or status in FINAL_STATUSES else ctx.under_review(team, tz)
+    pending = [g for g in ctx.store.list_goals(team, reviewed.label, status, owner, limit=LIST_LIMIT * 4)
+               if g["status"] not in FINAL_STATUSES][:LIST_LIMIT + 1] if reviewed else []
     head = f"{ctx.r.bold(ctx.r.text(team))} · {quarter.label}"
-    if not goals:
-        return Reply(f"{head}: no goals" + (" with that filter" if status or owner else ctx.r.text(" yet (goal add <title>)")))
-    more = len(goals) > LIST_LIMIT
-    goals = goals[:LIST_LIMIT]
-    names = names_for(ctx, goals)
     today = ctx.today(tz)
-    lines = [f"{head}: {len(goals)}{'+' if more else ''} goal{'s' if len(goals) != 1 else ''}"]
-    lines += [goal_line(ctx, g, names, today) for g in goals]
-    if more:
-        lines.append(f"... more than {LIST_LIMIT}: narrow with status: or owner:")
+    if not goals:
+        lines = [f"{head}: no goals" + (" with that filter" if status or owner else ctx.r.text(" yet (goal add <title>)"))]
+    else:
+        more = len(goals) > LIST_LIMIT
+        goals = goals[:LIST_LIMIT]
+        lines = [f"{head}: {len(goals)}{'+' if more else ''} goal{'s' if len(goals) != 1 else ''}"]
+        lines += [goal_line(ctx, g, names_for(ctx, goals), today) for g in goals]
+        if more:
+            lines.append(f"... more than {LIST_LIMIT}: narrow with status: or owner:")
+    if pending:
+        more = len(pending) > LIST_LIMIT
+        pending = pending[:LIST_LIMIT]
+        names = names_for(ctx, pending)
+        lines.append(f"{reviewed.label} (under review) still without a final status: {len(pending)}{'+' if more else ''}")
+        lines += [goal_line(ctx, g, names, today) for g in pending]
     return Reply("\n".join(lines))
 
 
@@ -148,7 +158,7 @@ def goal_edit(ctx, rest: str) -> Reply:
     if "owner" in opts:
         changes["owner"] = ctx.resolve_person(opts["owner"], EDIT)
     if "kind" in opts:
-        changes["kind"] = parse_kind(opts["kind"], EDIT)
+        changes["kind"] = parse_kind(ctx, opts["kind"], EDIT)
     with ctx.write(team if "team" in opts else None) as conn:
         ctx.store.change_goal(conn, g, changes, "edit", ctx.actor.id, ctx.now)
     g.update(changes)

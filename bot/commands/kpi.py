@@ -1,18 +1,21 @@
 """kpi add <name> ... | kpi <name> <value> | kpi list"""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from ..limits import check_name
 from ..format import fmt_value, kpi_change
 from ..grammar import UsageError, first_word, no_words, parse_number, split_options
 from ..model import Reply
 from ..ports import StoreConflict
 from ..quarters import quarter_of
+from ..life import close_instant
 from ..times import iso, zone
 from .registry import command
 
 ADD = "kpi add <name> [unit:<u>] [target:<n>] [better:up|down] [team:<t>]"
 RECORD = "kpi <name> <value>   (a number, optionally with its unit: 6, 6 min, 99.979%)"
-LIST = "kpi list [team:<t>]"
+LIST = "kpi list [team:<t>] [quarter:<q>]"
 MAX_UNIT = 16
 
 GROUPS = {"kpi": "kpi add <name> ... | kpi <name> <value> | kpi list"}
@@ -50,21 +53,30 @@ def kpi_add(ctx, rest: str) -> Reply:
     return Reply(f"KPI {name} ({ctx.r.text(desc)}) for {team}", public=True)
 
 
-@command("kpi list", LIST, "each KPI with its first and latest value this quarter", keys=("team",))
+@command("kpi list", LIST, "each KPI with its baseline, first and latest value in the quarter",
+         keys=("team", "quarter"))
 def kpi_list(ctx, rest: str) -> Reply:
-    extra, opts = split_options(rest, ("team",))
-    no_words(extra, "kpi list takes only team:", LIST)
+    extra, opts = split_options(rest, ("team", "quarter"))
+    no_words(extra, "kpi list takes only team: and quarter:", LIST)
     team = ctx.team(opts, LIST)
     tz = ctx.team_tz(team)
-    q = quarter_of(ctx.today(tz), ctx.config.fiscal_start)
+    q = ctx.review_quarter(opts, team, tz, LIST)
     kpis = ctx.store.kpis(team)
     if not kpis:
         return Reply(ctx.r.text(f"{team} has no KPIs yet ({ADD})"))
-    since, until = (iso(t) for t in q.bounds(zone(tz)))
+    row = ctx.store.team(team) or {}
+    # values count up to the quarter's close (so a closed quarter shows its review's figures), else up to now
+    cutoff = min(ctx.now, close_instant(q, tz, row.get("review_date"), ctx.store.closes(team)))
+    since = iso(q.bounds(zone(tz))[0])
+    until = iso(cutoff + timedelta(seconds=1))
     lines = [f"{ctx.r.bold(team)} KPIs · {q.label}"]
     for k in kpis:
         first, last, _ = ctx.store.kpi_span(k["id"], since, until)
-        lines.append(kpi_change(ctx.r, k, first, last))
+        baseline = ctx.store.kpi_before(k["id"], since)
+        line = kpi_change(ctx.r, k, first, last, baseline)
+        if baseline is not None and first is not None:
+            line += f" · first in {q.label} {fmt_value(first['value'], ctx.r.text(k['unit']) if k['unit'] else None)}"
+        lines.append(line)
     return Reply("\n".join(lines))
 
 

@@ -6,17 +6,16 @@ import re
 from ..limits import MAX_TEXT, check_text
 from ..grammar import split_options
 from ..model import Reply
-from ..quarters import quarter_of
 from .registry import command
 from .goal import load_goal
 
-LEARNING = "learning <goal-id> <text>  |  learning <text>   (a learning on one goal, or for the team)"
+LEARNING = "learning <goal-id> <text>  |  learning <text> [quarter:<q>]   (a learning on one goal, or for the team)"
 LEARNINGS = "learnings [team:<t>] [quarter:<q>] [<words to search>]"
 SHOW_LIMIT = 20
 _GOAL_REF = re.compile(r"^#?(\d+)(?:\s+|$)")
 
 
-@command("learning", LEARNING, "record what the team learned, on a goal or for the team")
+@command("learning", LEARNING, "record what the team learned, on a goal or for the team", keys=("quarter",))
 def learning(ctx, rest: str) -> Reply:
     text = rest.strip()
     m = _GOAL_REF.match(text)
@@ -27,10 +26,11 @@ def learning(ctx, rest: str) -> Reply:
         with ctx.write() as conn:
             ctx.store.add_learning(conn, g["id"], g["team"], g["quarter"], text, ctx.actor.id, ctx.now)
         return Reply(f"learning added to #{g['id']} {ctx.r.text(g['title'])}", public=True)
+    text, opts = split_options(text, ("quarter",))
     check_text(text, "learning", MAX_TEXT, LEARNING)
     team = ctx.team({}, LEARNING)
     tz = ctx.team_tz(team)
-    quarter = quarter_of(ctx.today(tz), ctx.config.fiscal_start)
+    quarter = ctx.review_quarter(opts, team, tz, LEARNING)  # while a quarter is under review, it is that one's
     with ctx.write(team) as conn:
         ctx.store.add_learning(conn, None, team, quarter.label, text, ctx.actor.id, ctx.now)
     return Reply(f"learning added for team {ctx.r.text(team)} ({quarter.label})", public=True)
@@ -41,7 +41,7 @@ def learnings(ctx, rest: str) -> Reply:
     words, opts = split_options(rest, ("team", "quarter"))
     team = ctx.team(opts, LEARNINGS)
     tz = ctx.team_tz(team)
-    quarter = ctx.quarter(opts, tz, LEARNINGS)
+    quarter = ctx.review_quarter(opts, team, tz, LEARNINGS)
     terms = [w for w in words.split() if w][:10]
     rows = ctx.store.learnings(team, quarter.label, terms, limit=SHOW_LIMIT + 1)
     r = ctx.r

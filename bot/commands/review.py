@@ -4,14 +4,16 @@ from __future__ import annotations
 from ..format import fmt_date
 from ..grammar import UsageError, no_words, split_options
 from ..model import Reply
-from ..review.service import review_document
+from ..review.service import CloseRefused, close_quarter, review_document, settle_closes
+from ..format import possessive
 from ..times import iso
 from .registry import command
 
 REVIEW = "review [team:<t>] [quarter:<q>]"
 REVIEW_DATE = "review date <when> [team:<t>]"
+CLOSE = "review close [team:<t>] [quarter:<q>]"
 
-GROUPS = {"review": "review [team:<t>] [quarter:<q>]  |  review date <when> [team:<t>]"}
+GROUPS = {"review": "review [team:<t>] [quarter:<q>]  |  review date <when> [team:<t>]  |  review close [team:<t>] [quarter:<q>]"}
 
 
 @command("review", REVIEW, "the quarterly review summary in chat", keys=("team", "quarter"), slow=True)
@@ -20,7 +22,7 @@ def review(ctx, rest: str) -> Reply:
     no_words(extra, "review takes team: and quarter:", REVIEW)
     team = ctx.team(opts, REVIEW)
     tz = ctx.team_tz(team)
-    quarter = ctx.quarter(opts, tz, REVIEW)
+    quarter = ctx.review_quarter(opts, team, tz, REVIEW)
     doc = review_document(ctx.store, ctx.config, team, quarter, ctx.now)
     reply = Reply("\n".join(doc.chat(ctx.r)))
     if ctx.r.uploads:  # a platform that takes files gets the whole deck beside the summary
@@ -39,7 +41,32 @@ def review_date(ctx, rest: str) -> Reply:
     ctx.require_admin("set the review date", REVIEW_DATE)
     with ctx.write(team) as conn:
         ctx.store.ensure_team(conn, team, tz, ctx.now)
+        settle_closes(ctx.store, conn, ctx.config, team, ctx.now)  # a quarter the old date closed stays closed
         ctx.store.update_team(conn, team, review_date=d.isoformat(), review_set_at=iso(ctx.now))
     days = (d - ctx.today(tz)).days
-    return Reply(f"{team}'s review is {fmt_date(d, ctx.today(tz))}, in {days} day{'s' if days != 1 else ''}; "
+    return Reply(f"{possessive(team)} review is {fmt_date(d, ctx.today(tz))}, in {days} day{'s' if days != 1 else ''}; "
                  "reminders go out 14, 7 and 1 days before at 09:00", public=True)
+
+
+@command("review close", CLOSE, "close the quarter under review now: its review is fixed from then on",
+         keys=("team", "quarter"))
+def review_close(ctx, rest: str) -> Reply:
+    extra, opts = split_options(rest, ("team", "quarter"))
+    no_words(extra, "review close takes team: and quarter:", CLOSE)
+    team = ctx.team(opts, CLOSE)
+    tz = ctx.team_tz(team)
+    ctx.require_admin("close a quarter", CLOSE)
+    # by default the quarter under review, else the last one to end (which then says it is closed)
+    quarter = ctx.review_quarter(opts, team, tz, CLOSE) if "quarter" in opts else (
+        ctx.under_review(team, tz) or ctx.quarter({}, tz, CLOSE).prev())
+    try:
+        with ctx.write(team) as conn:
+            ctx.store.ensure_team(conn, team, tz, ctx.now)
+            close_quarter(ctx.store, conn, ctx.config, team, quarter, ctx.now, ctx.actor.id)
+    except CloseRefused as e:
+        raise UsageError(str(e), CLOSE) from None
+    review = review_document(ctx.store, ctx.config, team, quarter, ctx.now).reviews[0]
+    c = review.counts
+    return Reply(f"{ctx.r.text(team)} {quarter.label} is closed: its review stays as it stands now "
+                 f"({c['hit']} hit, {c['partial']} partial, {c['miss']} miss, {c['open']} with no final status); "
+                 "later changes are listed apart", public=True)

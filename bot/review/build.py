@@ -4,16 +4,20 @@ Pure functions over the export dict (`goalkeeper export`): no I/O, no clock, no 
 `build_review` rebuilds one team's quarter; the `render_*` functions write it as
 Markdown, MediaWiki markup, one self-contained HTML deck, or a short chat summary.
 
-How the quarter is rebuilt:
-- A quarter that is over is shown as it stood at its end: each goal's fields come
-  from its history, undoing every change made at or after the end instant
-  (quarter.bounds(team tz)[1]). A status set after the end does not rewrite it; a
-  goal moved to the next quarter after the end still shows here.
-- A quarter still running (or not begun) is shown as of `now`.
+How the quarter is rebuilt (its life is bot/life.py: open, under review, closed):
+- A closed quarter is shown as it stood at its close instant (the team's `closed`,
+  else the end of the review day that reviews it, else the end of the next quarter):
+  each goal's fields come from its history, undoing every change made after the
+  close. Those later changes, and learnings written after it, are listed apart
+  (`changed_after`) and alter no count, rate or KPI figure.
+- A quarter open or under review is shown as of `now`: final statuses, notes,
+  learnings and KPI values recorded while it is under review count in it.
 - Hit rate = hit / (hit + partial + miss): a partial is not a hit. "Hit or partial"
   = (hit + partial) / (hit + partial + miss). Dropped goals and goals with no final
   status are in neither; both rates are None when no goal has hit/partial/miss.
-- A KPI shows its first and latest value inside the quarter (up to `now`).
+- A KPI's change runs from its baseline (its last value before the quarter began,
+  else its first in it) to its latest value by the cut-off; the change over a year
+  from the last value at least a year before that latest one, when there is one.
 - The team's review date is shown with the quarter it reviews: a date from 30 days
   before the quarter's end to 30 days before the next quarter's end.
 """
@@ -28,7 +32,8 @@ from ..format import fmt_number as format_number  # noqa: F401  (part of this mo
 from ..format import judge
 from ..format import fmt_value as with_unit  # noqa: F401
 from ..model import STATUSES
-from ..quarters import REVIEW_LEAD, Quarter
+from ..life import CLOSED, OPEN, UNDER_REVIEW, close_instant
+from ..quarters import REVIEW_LEAD, Quarter, quarter_of
 from ..times import parse_iso
 
 
@@ -73,6 +78,14 @@ class ReviewGoal:
 
 
 @dataclass(frozen=True)
+class ReviewChange:
+    """Something recorded for a closed quarter after its close: shown apart, counted nowhere."""
+    at: datetime
+    goal: int | None  # None: a team learning
+    text: str  # `#3 Nodepool: status on-track -> hit (greg)`
+
+
+@dataclass(frozen=True)
 class ReviewKpi:
     name: str
     unit: str | None
@@ -84,19 +97,29 @@ class ReviewKpi:
     trend: str | None  # "better", "worse", "no change" (format.judge); None with fewer than two values
     target_met: bool | None  # None without a target or a value
     count: int  # values inside the quarter
+    baseline: float | None = None  # last value before the quarter began, else its first value in it
+    baseline_before: bool = False  # the baseline comes from before the quarter
+    year_ago: float | None = None  # the last value at least a year before the latest
+    year_change: float | None = None
+    year_trend: str | None = None
 
     @property
     def good(self) -> bool | None:
         return None if self.trend in (None, "no change") else self.trend == "better"
 
     def line(self) -> str:
-        """`time-to-merge: 11 min -> 6 min (better)`."""
+        """`time-to-merge: 11 min -> 6 min (better)`, from the baseline; the year's change after it."""
         if self.first is None:
+            if self.baseline is not None:
+                return f"{self.name}: {with_unit(self.baseline, self.unit)} before the quarter, no value in it"
             return f"{self.name}: no value this quarter"
-        if self.count == 1:
+        if self.trend is None:
             return f"{self.name}: {with_unit(self.first, self.unit)} (first value this quarter)"
-        return (f"{self.name}: {with_unit(self.first, self.unit)} -> "
-                f"{with_unit(self.latest, self.unit)} ({self.trend})")
+        s = (f"{self.name}: {with_unit(self.baseline, self.unit)} -> "
+             f"{with_unit(self.latest, self.unit)} ({self.trend})")
+        if self.year_trend is not None:
+            s += f"; a year ago {with_unit(self.year_ago, self.unit)} ({self.year_trend})"
+        return s
 
 
 @dataclass
@@ -106,8 +129,8 @@ class Review:
     start: date  # first day
     end: date  # last day (inclusive)
     tz: str
-    as_of: datetime  # the instant the review reflects: the quarter's end, or now
-    complete: bool  # the quarter is over (state as at its end)
+    as_of: datetime  # the instant the review reflects: its close, or now
+    complete: bool  # the quarter is closed (state as at its close)
     review_date: str | None  # ISO date of the team's review, if it belongs to this quarter
     goals: list[ReviewGoal] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # COUNT_KEYS; "open" = no final status
@@ -117,6 +140,26 @@ class Review:
     split: dict[str, int] = field(default_factory=dict)  # {"strategic": n, "core": m}
     split_percent: dict[str, int] = field(default_factory=dict)  # of all goals, rounded
     learnings: list[ReviewLearning] = field(default_factory=list)  # the team's, on no goal
+    state: str = OPEN  # bot/life.py: open, under review, closed
+    closed_at: datetime | None = None  # the close instant, once closed
+    changed_after: list[ReviewChange] = field(default_factory=list)  # recorded after the close, not counted
+    title: str | None = None  # the team's display name (team set title:)
+    size: int | None = None  # people (team set size:)
+    time: dict[str, int] = field(default_factory=dict)  # the declared time split (team time), percent per kind
+    recent: list = field(default_factory=list)  # (label, hit, decided) of the last closed quarters (--all)
+
+    @property
+    def display(self) -> str:
+        """`Technical Operations (17 people)`, else the team's name."""
+        name = self.title or self.team
+        if self.size:
+            name += f" ({self.size} {'person' if self.size == 1 else 'people'})"
+        return name
+
+    @property
+    def recent_rate(self) -> float | None:
+        hit, decided = sum(r[1] for r in self.recent), sum(r[2] for r in self.recent)
+        return hit / decided if decided else None
 
     @property
     def decided(self) -> int:
@@ -162,6 +205,7 @@ class _Index:
         self.people = {p["id"]: p.get("name") for p in doc.get("people") or [] if p.get("id")}
         self.teams = {t["name"]: t for t in doc.get("teams") or [] if t.get("name")}
         self.goals: dict[str, list[dict]] = {}  # by every team the goal ever belonged to
+        self.labels: dict[int, set] = {}  # id(goal) -> every quarter label it ever had
         self.team_learnings: dict[str, list[dict]] = {}  # on no goal, by team
         self.goal_learnings: dict[object, list[dict]] = {}  # by goal id, whatever team wrote them
         self.kpis: dict[str, list[dict]] = {}
@@ -171,6 +215,12 @@ class _Index:
                 moved = (h.get("changes") or {}).get("team")
                 if isinstance(moved, (list, tuple)):
                     teams.update(moved)
+            labels = {str(g.get("quarter") or "").upper()}
+            for h in g.get("history") or ():
+                moved = (h.get("changes") or {}).get("quarter")
+                if isinstance(moved, (list, tuple)):
+                    labels.update(str(x or "").upper() for x in moved)
+            self.labels[id(g)] = labels
             for t in teams:
                 if t:
                     self.goals.setdefault(t, []).append(g)
@@ -229,13 +279,22 @@ def _decimals(v: float) -> int:
     return len(r.split(".", 1)[1].rstrip("0")) if "." in r else 0
 
 
+def _year_before(at: datetime) -> datetime:
+    try:
+        return at.replace(year=at.year - 1)
+    except ValueError:  # 29 February
+        return at.replace(year=at.year - 1, day=28)
+
+
 def _kpi(k: dict, start: datetime, included, tz: ZoneInfo) -> ReviewKpi:
-    values = []
+    every = []
     for i, v in enumerate(k.get("values") or []):
         at = _parse_at(v.get("at"), tz)
-        if at is not None and at >= start and included(at) and isinstance(v.get("value"), (int, float)):
-            values.append((at, i, v["value"]))
-    values.sort()
+        if at is not None and not v.get("deleted") and isinstance(v.get("value"), (int, float)) and included(at):
+            every.append((at, i, v["value"]))
+    every.sort()
+    values = [x for x in every if x[0] >= start]
+    before = [x for x in every if x[0] < start]
     better = k.get("better") if k.get("better") in ("up", "down") else "up"
     target = k.get("target")
     first = latest = change = trend = target_met = None
@@ -243,14 +302,41 @@ def _kpi(k: dict, start: datetime, included, tz: ZoneInfo) -> ReviewKpi:
         first, latest = values[0][2], values[-1][2]
         if target is not None:
             target_met = latest <= target if better == "down" else latest >= target
-    if len(values) >= 2:
-        change = round(latest - first, max(_decimals(first), _decimals(latest))) or 0.0
-        trend = judge(first, first + change, better)
+    baseline = before[-1][2] if before else first
+    if values and (before or len(values) >= 2):
+        change = _diff(latest, baseline)
+        trend = judge(baseline, baseline + change, better)
+    year_ago = year_change = year_trend = None
+    if values:
+        old = [x for x in every if x[0] <= _year_before(values[-1][0])]
+        if old:
+            year_ago = old[-1][2]
+            year_change = _diff(latest, year_ago)
+            year_trend = judge(year_ago, year_ago + year_change, better)
     return ReviewKpi(
         name=k.get("name", ""), unit=k.get("unit"), target=target, better=better,
         first=first, latest=latest, change=change, trend=trend, target_met=target_met,
-        count=len(values),
+        count=len(values), baseline=baseline, baseline_before=bool(before), year_ago=year_ago,
+        year_change=year_change, year_trend=year_trend,
     )
+
+
+def _diff(a: float, b: float) -> float:
+    """a - b rounded to the inputs' decimals (99.979 - 99.942 is 0.037, not 0.03699999)."""
+    return round(a - b, max(_decimals(a), _decimals(b))) or 0.0
+
+
+def split_percent(counts: dict[str, int]) -> dict[str, int]:
+    """Whole percents that add up to 100 (largest remainder), 0 each with nothing to split."""
+    total = sum(counts.values())
+    if not total:
+        return dict.fromkeys(counts, 0)
+    exact = {k: v * 100 / total for k, v in counts.items()}
+    out = {k: int(x) for k, x in exact.items()}
+    order = sorted(counts, key=lambda k: (-(exact[k] - out[k]), list(counts).index(k)))
+    for k in order[: 100 - sum(out.values())]:
+        out[k] += 1
+    return out
 
 
 def _learning(item: dict, at: datetime, people) -> ReviewLearning:
@@ -260,59 +346,94 @@ def _learning(item: dict, at: datetime, people) -> ReviewLearning:
     )
 
 
-def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz: str) -> Review:
+def _changes_after(g: dict, close: datetime, tz: ZoneInfo, people) -> list[ReviewChange]:
+    out = []
+    for h in g.get("history") or ():
+        at = _parse_at(h.get("at"), tz)
+        if at is None or at <= close:
+            continue
+        changes = h.get("changes") or {}
+        if h.get("action") == "status" and "status" in changes:
+            what = f"status {changes['status'][0] or 'none'} -> {changes['status'][1]}"
+            if h.get("note"):
+                what += f' "{h["note"]}"'
+        elif h.get("action") == "delete":
+            what = "deleted"
+        else:
+            what = "changed " + (", ".join(sorted(changes)) or "nothing")
+        by = display_name(h.get("by"), people) or "someone"
+        out.append(ReviewChange(at, g.get("id"), f"#{g.get('id')} {g.get('title') or ''}: {what} ({by})"))
+    return out
+
+
+def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz: str,
+           kinds: tuple = ("strategic", "core")) -> Review:
     team_doc = index.teams.get(team) or {}
     tz = _zone(team_doc.get("tz"), default_tz)
     start, end = quarter.bounds(tz)
     if now.tzinfo is None:
         now = now.replace(tzinfo=tz)
-    complete = now >= end
-    as_of = end if complete else now
+    close = close_instant(quarter, tz.key, team_doc.get("review_date"), team_doc.get("closed"))
+    state = OPEN if now < end else CLOSED if now >= close else UNDER_REVIEW
+    complete = state == CLOSED
+    as_of = close if complete else now
 
     def included(at: datetime) -> bool:
-        return at < end if complete else at <= now
+        return at <= as_of
 
     label = quarter.label.upper()
 
-    def learnings(items) -> list[ReviewLearning]:
+    def learnings(items, after: list | None = None) -> list[ReviewLearning]:
         out = []
         for item in items:
             at = _parse_at(item.get("at"), tz)
-            if at is not None and included(at):
+            if at is None or item.get("deleted"):
+                continue
+            if included(at):
                 out.append(_learning(item, at, index.people))
+            elif after is not None and complete:
+                on = f"#{item['goal']}" if item.get("goal") is not None else "team"
+                by = display_name(item.get("by"), index.people) or "someone"
+                after.append(ReviewChange(at, item.get("goal"), f"{on}: learning added: {item.get('text') or ''} ({by})"))
         return sorted(out, key=lambda x: (x.at, x.id or 0))
 
+    changed_after: list[ReviewChange] = []
     team_learnings = learnings(
-        x for x in index.team_learnings.get(team, ()) if str(x.get("quarter") or "").upper() == label)
+        (x for x in index.team_learnings.get(team, ()) if str(x.get("quarter") or "").upper() == label), changed_after)
 
     goals: list[ReviewGoal] = []
     for g in index.goals.get(team, ()):
-        state = _goal_as_of(g, included, tz)
-        if state is None or state.get("deleted"):
+        if label not in index.labels.get(id(g), ()):
+            continue  # never in this quarter: no need to rebuild its history
+        state_of = _goal_as_of(g, included, tz)
+        if state_of is None or state_of.get("deleted"):
             continue
-        if str(state.get("quarter") or "").upper() != label:
+        if str(state_of.get("quarter") or "").upper() != label:
             continue
-        if (state.get("team") or g.get("team")) != team:
+        if (state_of.get("team") or g.get("team")) != team:
             continue  # belonged to another team at the cut-off
-        status = state.get("status") if state.get("status") in STATUSES else None
+        if complete:
+            changed_after += _changes_after(g, close, tz, index.people)
+        status = state_of.get("status") if state_of.get("status") in STATUSES else None
         colour, final = STATUSES[status] if status else (None, False)
+        kind = state_of.get("kind")
         goals.append(ReviewGoal(
-            id=g.get("id"), title=state.get("title") or "", status=status, colour=colour,
-            final=final, owner=display_name(state.get("owner"), index.people),
-            kind=state.get("kind") if state.get("kind") in ("core", "strategic") else "strategic",
-            due=state.get("due"), note=state.get("note") or None,
-            learnings=tuple(learnings(index.goal_learnings.get(g.get("id"), ()))),
+            id=g.get("id"), title=state_of.get("title") or "", status=status, colour=colour,
+            final=final, owner=display_name(state_of.get("owner"), index.people),
+            kind=kind if kind in kinds else kinds[0],
+            due=state_of.get("due"), note=state_of.get("note") or None,
+            learnings=tuple(learnings(index.goal_learnings.get(g.get("id"), ()), changed_after)),
         ))
     goals.sort(key=lambda x: (x.id is None, x.id or 0))
+    changed_after.sort(key=lambda c: c.at)
 
     counts = dict.fromkeys(COUNT_KEYS, 0)
     for x in goals:
         counts[x.status if x.final else "open"] += 1
     decided = counts["hit"] + counts["partial"] + counts["miss"]
-    split = {"strategic": 0, "core": 0}
+    split = dict.fromkeys(kinds, 0)
     for x in goals:
         split[x.kind] += 1
-    split_percent = {k: (int(v * 100 / len(goals) + 0.5) if goals else 0) for k, v in split.items()}
 
     kpis = []
     for k in index.kpis.get(team, ()):  # as recorded: the first KPI is usually the main one
@@ -331,6 +452,7 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
                 review_date = None
         except ValueError:
             review_date = None
+    size = team_doc.get("size")
 
     return Review(
         team=team, quarter=quarter.label, start=quarter.start, end=quarter.end,
@@ -338,21 +460,39 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
         goals=goals, counts=counts,
         hit_rate=_rate(counts["hit"], decided),
         hit_or_partial_rate=_rate(counts["hit"] + counts["partial"], decided),
-        kpis=kpis, split=split, split_percent=split_percent, learnings=team_learnings,
+        kpis=kpis, split=split, split_percent=split_percent(split), learnings=team_learnings,
+        state=state, closed_at=close if complete else None, changed_after=changed_after,
+        title=team_doc.get("title") or None, size=size if isinstance(size, int) else None,
+        time=dict((team_doc.get("time") or {}).get(quarter.label) or {}),
     )
 
 
 def build_review(doc: dict, team: str, quarter: Quarter, now: datetime,
-                 default_tz: str = "UTC") -> Review:
+                 default_tz: str = "UTC", kinds: tuple = ("strategic", "core")) -> Review:
     """One team's review of `quarter`; `now` is the caller's clock (aware datetime).
     `default_tz` is for a team without a time zone (GOALKEEPER_TZ)."""
-    return _build(_Index(doc), team, quarter, now, default_tz)
+    return _build(_Index(doc), team, quarter, now, default_tz, kinds)
 
 
-def build_all(doc: dict, quarter: Quarter, now: datetime, default_tz: str = "UTC") -> list[Review]:
-    """Every team's review, by team name: teams with a record and teams seen only on goals,
-    learnings or KPIs."""
+RECENT = 4  # closed quarters in the organisation summary's history
+
+
+def build_all(doc: dict, quarter: Quarter, now: datetime, default_tz: str = "UTC",
+              teams: list[str] | None = None, kinds: tuple = ("strategic", "core")) -> list[Review]:
+    """Every team's review (in `teams`' order, else by name: teams with a record and teams seen only on
+    goals, learnings or KPIs), each with its hit counts over its last four closed quarters."""
     index = _Index(doc)
-    return [_build(index, t, quarter, now, default_tz) for t in index.team_names()]
-
-
+    out = []
+    for t in teams if teams is not None else index.team_names():
+        review = _build(index, t, quarter, now, default_tz, kinds)
+        tz = _zone((index.teams.get(t) or {}).get("tz"), default_tz)
+        q = quarter_of(now.astimezone(tz).date(), quarter.fiscal_start).prev()
+        for _ in range(RECENT + 1):  # the last quarter to end may still be under review
+            if len(review.recent) == RECENT:
+                break
+            past = _build(index, t, q, now, default_tz, kinds)
+            if past.complete:
+                review.recent.insert(0, (q.label, past.counts["hit"], past.decided))
+            q = q.prev()
+        out.append(review)
+    return out

@@ -4,8 +4,8 @@ from __future__ import annotations
 import html
 
 from .build import Review, ReviewGoal, with_unit
-from .text import (RATE_NOTE, _as_of_text, _better_text, _change_text, _rate_text, _split_text, _summary_rows,
-                   _target_text, percent)
+from .text import (RATE_NOTE, _as_of_text, _better_text, _change_line, _change_text, _rate_text, _split_text,
+                   _summary_rows, _target_text, _time_text, percent)
 
 # ---------------------------------------------------------------- HTML deck
 
@@ -82,7 +82,7 @@ def _html_rate(review: Review, part: int) -> str:
 def _html_team(review: Review) -> list[str]:
     t = _h(review.team)
     kicker = f'<p class="kicker">{t} · {_h(review.quarter)}</p>'
-    out = ['<section class="team">', kicker, f"<h2>{t}: the quarter at a glance</h2>",
+    out = ['<section class="team">', kicker, f"<h2>{_h(review.display)}: the quarter at a glance</h2>",
            f'<p class="sub">{review.start.isoformat()} to {review.end.isoformat()}, '
            f"{_h(_as_of_text(review))}</p>"]
     if review.review_date:
@@ -99,9 +99,10 @@ def _html_team(review: Review) -> list[str]:
                 f'<td>{_html_rate(review, c["hit"] + c["partial"])}</td></tr></table>',
                 f'<p class="by">{_h(RATE_NOTE)}</p>',
                 f"<h3>Goals by kind: {_h(_split_text(review))}</h3>",
+                f"<p>Time declared: {_h(_time_text(review))}</p>",
                 f'<div class="bar" role="img" aria-label="{_h(_split_text(review))}">'
-                f'<span class="strategic" style="width:{review.split_percent["strategic"]}%"></span>'
-                f'<span class="core" style="width:{review.split_percent["core"]}%"></span></div>',
+                f'<span class="strategic" style="width:{review.split_percent.get("strategic", 0)}%"></span>'
+                f'<span class="core" style="width:{review.split_percent.get("core", 0)}%"></span></div>',
                 "<table><tr><th>#</th><th>goal</th><th>status</th><th>owner</th></tr>"]
         for g in review.goals:
             out.append(f'<tr><td class="n">#{g.id}</td><td>{_h(g.title)}</td>'
@@ -122,11 +123,11 @@ def _html_team(review: Review) -> list[str]:
         out.append("</section>")
     out += ['<section class="kpis">', kicker, "<h2>KPIs</h2>"]
     if review.kpis:
-        out.append("<table><tr><th>KPI</th><th>first</th><th>latest</th><th>change</th>"
+        out.append("<table><tr><th>KPI</th><th>baseline</th><th>latest</th><th>change</th>"
                    "<th>trend</th><th>target</th></tr>")
         for k in review.kpis:
             verdict = k.trend or ("first value" if k.count == 1 else "no value")
-            out.append(f"<tr><td>{_h(k.name)}</td><td class=\"n\">{_h(with_unit(k.first, k.unit)) or '-'}</td>"
+            out.append(f"<tr><td>{_h(k.name)}</td><td class=\"n\">{_h(with_unit(k.baseline, k.unit)) or '-'}</td>"
                        f"<td class=\"n\">{_h(with_unit(k.latest, k.unit)) or '-'}</td>"
                        f"<td class=\"n\">{_h(_change_text(k)) or '-'}</td>"
                        f'<td><span class="trend {k.trend or "none"}">{verdict}</span> ({_better_text(k)})</td>'
@@ -141,6 +142,10 @@ def _html_team(review: Review) -> list[str]:
     else:
         out.append('<p class="empty">No team learnings recorded.</p>')
     out.append("</section>")
+    if review.changed_after:
+        out += ['<section class="after">', kicker, "<h2>Changed after the review</h2>",
+                '<p class="by">Recorded after the quarter closed; not counted in this review.</p>', "<ul>",
+                *[f"<li>{_h(_change_line(c))}</li>" for c in review.changed_after], "</ul>", "</section>"]
     return out
 
 
@@ -163,7 +168,7 @@ def render_html(reviews: list[Review] | Review, title: str | None = None) -> str
                    "<th>dropped</th><th>no final status</th><th>hit rate</th><th>hit or partial</th></tr>")
         for r, c, nums in _summary_rows(reviews):
             cells = "".join(f'<td class="n">{n}</td>' for n in nums)
-            out.append(f"<tr><td>{_h(r.team)}</td>{cells}<td class=\"n\">{percent(r.hit_rate)}</td>"
+            out.append(f"<tr><td>{_h(r.display)}</td>{cells}<td class=\"n\">{percent(r.hit_rate)}</td>"
                        f'<td class="n">{percent(r.hit_or_partial_rate)}</td></tr>')
         out.append("</table>")
     else:

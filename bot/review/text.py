@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo
 
+from ..format import possessive  # noqa: F401  (part of this module's API)
+from ..life import UNDER_REVIEW
 from .build import Review, ReviewGoal, ReviewKpi, with_unit
 
 # ---------------------------------------------------------------- shared wording
@@ -21,16 +23,46 @@ def _rate_text(review: Review, part: int) -> str:
 
 
 def _as_of_text(review: Review) -> str:
-    if review.complete:
-        return f"as it stood at the end of the quarter ({review.end.isoformat()}, {review.tz})"
     when = review.as_of.astimezone(ZoneInfo(review.tz))
-    state = "quarter not begun yet" if when.date() < review.start else "quarter in progress"
+    if review.complete:
+        return f"closed, as it stood at its close ({when.strftime('%Y-%m-%d %H:%M')} {review.tz})"
+    if review.state == UNDER_REVIEW:
+        state = "under review"
+    else:
+        state = "quarter not begun yet" if when.date() < review.start else "quarter in progress"
     return f"as of {when.strftime('%Y-%m-%d %H:%M')} {review.tz} ({state})"
 
 
 def _split_text(review: Review) -> str:
-    return (f"{review.split['strategic']} strategic ({review.split_percent['strategic']}%), "
-            f"{review.split['core']} core ({review.split_percent['core']}%)")
+    return ", ".join(f"{n} {kind} ({review.split_percent.get(kind, 0)}%)" for kind, n in review.split.items())
+
+
+def _time_text(review: Review) -> str:
+    """`core 80%, strategic 20%` as the team declared it (team time), or that it did not."""
+    if not review.time:
+        return "not declared (team time <kind>:<percent> ...)"
+    return ", ".join(f"{kind} {pct}%" for kind, pct in review.time.items())
+
+
+def _change_line(c) -> str:
+    return f"{c.at.strftime('%Y-%m-%d')}: {c.text}"
+
+
+def in_band(rate: float | None, band: tuple) -> str:
+    """inside / above / below the hit band (above: goals not ambitious enough; below: not realistic)."""
+    if rate is None:
+        return "n/a"
+    pct = int(rate * 100 + 0.5)
+    return "inside" if band[0] <= pct <= band[1] else "above" if pct > band[1] else "below"
+
+
+def recent_text(review: Review) -> str:
+    """`67% (4 of 6): FY2015Q4 50%, FY2016Q1 75%` over the last closed quarters."""
+    if not review.recent:
+        return "no closed quarter"
+    hit, decided = sum(r[1] for r in review.recent), sum(r[2] for r in review.recent)
+    each = ", ".join(f"{label} {percent(h / d) if d else 'n/a'}" for label, h, d in review.recent)
+    return f"{percent(review.recent_rate)} ({hit} of {decided}): {each}"
 
 
 def _change_text(k: ReviewKpi) -> str:
@@ -38,6 +70,13 @@ def _change_text(k: ReviewKpi) -> str:
         return ""
     sign = "+" if k.change > 0 else ""
     return f"{sign}{with_unit(k.change, k.unit)}"
+
+
+def _year_text(k: ReviewKpi) -> str:
+    if k.year_change is None:
+        return ""
+    sign = "+" if k.year_change > 0 else ""
+    return f"{sign}{with_unit(k.year_change, k.unit)} ({k.year_trend})"
 
 
 def _better_text(k: ReviewKpi) -> str:
@@ -83,7 +122,7 @@ def _md_status(g: ReviewGoal) -> str:
 
 def _md_body(review: Review, h: str) -> list[str]:
     """One team's review; `h` is the heading prefix of the team's title (`#` or `##`)."""
-    out = [f"{h} Quarterly review: {_md(review.team)}, {review.quarter}", ""]
+    out = [f"{h} Quarterly review: {_md(review.display)}, {review.quarter}", ""]
     out.append(f"{review.start.isoformat()} to {review.end.isoformat()}, {_as_of_text(review)}.")
     if review.review_date:
         out.append(f"Review date: {review.review_date}.")
@@ -99,7 +138,7 @@ def _md_body(review: Review, h: str) -> list[str]:
             f"| {c['hit']} | {c['partial']} | {c['miss']} | {c['dropped']} | {c['open']} "
             f"| {_rate_text(review, c['hit'])} | {_rate_text(review, c['hit'] + c['partial'])} |",
             "", RATE_NOTE, "",
-            f"Goals by kind: {_split_text(review)}.", "",
+            f"Goals by kind: {_split_text(review)}. Time declared: {_md(_time_text(review))}.", "",
             f"{h}# Goals", "",
             "| # | Goal | Status | Owner | Kind | Due | Note |",
             "| ---: | --- | --- | --- | --- | --- | --- |",
@@ -117,13 +156,13 @@ def _md_body(review: Review, h: str) -> list[str]:
             out.append("")
     out += [f"{h}# KPIs", ""]
     if review.kpis:
-        out += ["| KPI | first | latest | change | | target |",
-                "| --- | ---: | ---: | ---: | --- | --- |"]
+        out += ["| KPI | baseline | latest | change | | over a year | target |",
+                "| --- | ---: | ---: | ---: | --- | --- | --- |"]
         for k in review.kpis:
             verdict = k.trend or ("first value" if k.count == 1 else "no value")
-            out.append(f"| {_md(k.name)} | {_md(with_unit(k.first, k.unit)) or '-'} "
+            out.append(f"| {_md(k.name)} | {_md(with_unit(k.baseline, k.unit)) or '-'} "
                        f"| {_md(with_unit(k.latest, k.unit)) or '-'} | {_md(_change_text(k)) or '-'} "
-                       f"| {verdict} ({_better_text(k)}) | {_md(_target_text(k))} |")
+                       f"| {verdict} ({_better_text(k)}) | {_md(_year_text(k)) or '-'} | {_md(_target_text(k))} |")
         out += ["", *[f"- {_md(k.line())}" for k in review.kpis], ""]
     else:
         out += ["No KPIs recorded.", ""]
@@ -133,6 +172,10 @@ def _md_body(review: Review, h: str) -> list[str]:
     else:
         out.append("No team learnings recorded.")
     out.append("")
+    if review.changed_after:
+        out += [f"{h}# Changed after the review", "",
+                "Recorded after the quarter closed; not counted above.", "",
+                *[f"- {_md(_change_line(c))}" for c in review.changed_after], ""]
     return out
 
 
@@ -146,18 +189,24 @@ def _summary_rows(reviews: list[Review]):
         yield r, c, (len(r.goals), c["hit"], c["partial"], c["miss"], c["dropped"], c["open"])
 
 
-def render_all_markdown(reviews: list[Review], title: str | None = None) -> str:
+def band_note(band: tuple) -> str:
+    return (f"Hit band {band[0]}-{band[1]}%: above it, goals not ambitious enough; below it, not realistic. "
+            "The last column is the hit rate over the team's last four closed quarters.")
+
+
+def render_all_markdown(reviews: list[Review], title: str | None = None, band: tuple = (60, 80)) -> str:
     quarter = reviews[0].quarter if reviews else ""
     out = [f"# {_md(title or f'Quarterly reviews, {quarter}')}", ""]
     if not reviews:
         return "\n".join(out + ["No teams recorded.", ""])
-    out += ["| team | goals | hit | partial | miss | dropped | no final status | hit rate | hit or partial |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    out += ["| team | goals | hit | partial | miss | dropped | no final status | hit rate | hit or partial "
+            "| hit band | last four closed quarters |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
     for r, c, nums in _summary_rows(reviews):
         cells = " | ".join(str(n) for n in nums)
-        out.append(f"| {_md(r.team)} | {cells} | {percent(r.hit_rate)} "
-                   f"| {percent(r.hit_or_partial_rate)} |")
-    out += ["", RATE_NOTE, ""]
+        out.append(f"| {_md(r.display)} | {cells} | {percent(r.hit_rate)} "
+                   f"| {percent(r.hit_or_partial_rate)} | {in_band(r.hit_rate, band)} | {recent_text(r)} |")
+    out += ["", RATE_NOTE, band_note(band), ""]
     for r in reviews:
         out += _md_body(r, "##")
     return "\n".join(out).rstrip("\n") + "\n"
@@ -184,7 +233,7 @@ def _wiki(s) -> str:
 
 def _wiki_body(review: Review, level: int) -> list[str]:
     eq, sub = "=" * level, "=" * (level + 1)
-    out = [f"{eq} Quarterly review: {_wiki(review.team)}, {review.quarter} {eq}",
+    out = [f"{eq} Quarterly review: {_wiki(review.display)}, {review.quarter} {eq}",
            f"{review.start.isoformat()} to {review.end.isoformat()}, {_as_of_text(review)}."]
     if review.review_date:
         out += ["", f"'''Review date:''' {review.review_date}"]
@@ -201,7 +250,7 @@ def _wiki_body(review: Review, level: int) -> list[str]:
             f"| {c['hit']} || {c['partial']} || {c['miss']} || {c['dropped']} || {c['open']} "
             f"|| {_rate_text(review, c['hit'])} || {_rate_text(review, c['hit'] + c['partial'])}",
             "|}", RATE_NOTE, "",
-            f"Goals by kind: {_split_text(review)}.", "",
+            f"Goals by kind: {_split_text(review)}. Time declared: {_wiki(_time_text(review))}.", "",
             f"{sub} Goals {sub}",
             '{| class="wikitable sortable"',
             "! # !! Goal !! Status !! Owner !! Kind !! Due !! Note !! Learnings",
@@ -219,12 +268,12 @@ def _wiki_body(review: Review, level: int) -> list[str]:
         out += ["|}", ""]
     out.append(f"{sub} KPIs {sub}")
     if review.kpis:
-        out += ['{| class="wikitable"', "! KPI !! first !! latest !! change !! trend !! target"]
+        out += ['{| class="wikitable"', "! KPI !! baseline !! latest !! change !! trend !! over a year !! target"]
         for k in review.kpis:
             verdict = k.trend or ("first value" if k.count == 1 else "no value")
-            out += ["|-", f"| {_wiki(k.name)} || {_wiki(with_unit(k.first, k.unit)) or '-'} "
+            out += ["|-", f"| {_wiki(k.name)} || {_wiki(with_unit(k.baseline, k.unit)) or '-'} "
                     f"|| {_wiki(with_unit(k.latest, k.unit)) or '-'} || {_wiki(_change_text(k)) or '-'} "
-                    f"|| {verdict} ({_better_text(k)}) || {_wiki(_target_text(k))}"]
+                    f"|| {verdict} ({_better_text(k)}) || {_wiki(_year_text(k)) or '-'} || {_wiki(_target_text(k))}"]
         out += ["|}", *[f"* {_wiki(k.line())}" for k in review.kpis], ""]
     else:
         out += ["No KPIs recorded.", ""]
@@ -234,6 +283,9 @@ def _wiki_body(review: Review, level: int) -> list[str]:
     else:
         out.append("No team learnings recorded.")
     out.append("")
+    if review.changed_after:
+        out += [f"{sub} Changed after the review {sub}", "Recorded after the quarter closed; not counted above.",
+                *[f"* {_wiki(_change_line(c))}" for c in review.changed_after], ""]
     return out
 
 
@@ -241,19 +293,19 @@ def render_wiki(review: Review) -> str:
     return "\n".join(_wiki_body(review, 2)).rstrip("\n") + "\n"
 
 
-def render_all_wiki(reviews: list[Review], title: str | None = None) -> str:
+def render_all_wiki(reviews: list[Review], title: str | None = None, band: tuple = (60, 80)) -> str:
     quarter = reviews[0].quarter if reviews else ""
     out = [f"== {_wiki(title or f'Quarterly reviews, {quarter}')} =="]
     if not reviews:
         return "\n".join(out + ["No teams recorded.", ""])
     out += ['{| class="wikitable sortable"',
             "! team !! goals !! hit !! partial !! miss !! dropped !! no final status "
-            "!! hit rate !! hit or partial"]
+            "!! hit rate !! hit or partial !! hit band !! last four closed quarters"]
     for r, c, nums in _summary_rows(reviews):
         cells = " || ".join(str(n) for n in nums)
-        out += ["|-", f"| {_wiki(r.team)} || {cells} || {percent(r.hit_rate)} "
-                f"|| {percent(r.hit_or_partial_rate)}"]
-    out += ["|}", RATE_NOTE, ""]
+        out += ["|-", f"| {_wiki(r.display)} || {cells} || {percent(r.hit_rate)} "
+                f"|| {percent(r.hit_or_partial_rate)} || {in_band(r.hit_rate, band)} || {_wiki(recent_text(r))}"]
+    out += ["|}", RATE_NOTE, band_note(band), ""]
     for r in reviews:
         out += _wiki_body(r, 3)
     return "\n".join(out).rstrip("\n") + "\n"
@@ -270,7 +322,7 @@ def render_chat(review: Review, renderer, max_lines: int = CHAT_MAX_LINES) -> li
     """A short summary for chat, one string per line, at most `max_lines` lines.
     `renderer` is a bot.render renderer (plain, IRC, Slack)."""
     t = renderer.text
-    head = f"{renderer.bold(t(review.team) + ' ' + review.quarter + ' review')}: "
+    head = f"{renderer.bold(t(review.display) + ' ' + review.quarter + ' review')}: "
     if not review.goals:
         head += "no goals recorded"
     else:
@@ -279,8 +331,12 @@ def render_chat(review: Review, renderer, max_lines: int = CHAT_MAX_LINES) -> li
             head += (f"; hit rate {percent(review.hit_rate)} ({review.counts['hit']} of {review.decided}), "
                      f"hit or partial {percent(review.hit_or_partial_rate)}")
         head += f"; {_split_text(review)}"
-    if not review.complete:
-        head += " (quarter in progress)"
+    if review.time:
+        head += f"; time declared {_time_text(review)}"
+    if review.complete:
+        head += f" (closed {review.as_of.astimezone(ZoneInfo(review.tz)).strftime('%Y-%m-%d %H:%M')})"
+    else:
+        head += " (under review)" if review.state == UNDER_REVIEW else " (quarter in progress)"
     lines = [head]
 
     kpis = [t(k.line()) for k in review.kpis[:_CHAT_MAX_KPIS]]
@@ -292,6 +348,10 @@ def render_chat(review: Review, renderer, max_lines: int = CHAT_MAX_LINES) -> li
         tail.append(f"{n} team learning{'s' if n != 1 else ''}: {t(review.learnings[0].text)}"
                     + (" ..." if n > 1 else ""))
 
+    if review.changed_after:
+        n = len(review.changed_after)
+        tail.append(f"changed after the review ({n}, not counted): {t(review.changed_after[0].text)}"
+                    + (" ..." if n > 1 else ""))
     room = max(1, max_lines - 1 - len(tail))
     goals = review.goals
     shown = goals if len(goals) <= room else goals[: room - 1]
