@@ -59,7 +59,9 @@ def parser() -> argparse.ArgumentParser:
     who = r.add_mutually_exclusive_group(required=True)
     who.add_argument("--team", help="the team")
     who.add_argument("--all", action="store_true", help="every team on one page")
-    r.add_argument("--quarter", help="Q3, 2016Q1, FY2016Q3, this, next, last (default: this)")
+    r.add_argument("--teams", help="with --all: these teams, in this order (the meeting's agenda), e.g. ops,releng")
+    r.add_argument("--quarter", help="Q3, 2016Q1, FY2016Q3, this, next, last (default: the quarter under review, "
+                                     "else this one)")
     r.add_argument("--format", choices=FORMATS, default="md")
     r.add_argument("-o", "--output", help="write to this file (default: standard output)")
     r.add_argument("--now", help="the instant the review is written at (ISO 8601); default: now")
@@ -175,16 +177,21 @@ def _review(args, env) -> int:
     app = start(env, args.now)
     now, store, config = app.clock(), app.store, app.config
     team = None if args.all else args.team.lower()
-    if team and not known_team(store, team):
-        print(f"goalkeeper: error: there is no team {args.team!r} (teams: "
-              + ", ".join(t["name"] for t in store.teams()) + ")", file=sys.stderr)
-        return 1
+    if args.teams and not args.all:
+        print("goalkeeper: error: --teams goes with --all", file=sys.stderr)
+        return 2
+    teams = [t.strip().lower() for t in args.teams.split(",") if t.strip()] if args.teams else None
+    for t in [team] if team else teams or ():
+        if not known_team(store, t):
+            print(f"goalkeeper: error: there is no team {t!r} (teams: "
+                  + ", ".join(t["name"] for t in store.teams()) + ")", file=sys.stderr)
+            return 1
     try:
-        quarter = pick_quarter(args.quarter, store, config, team, now)
+        quarter = pick_quarter(args.quarter, store, config, team, now, teams)
     except ReviewError as e:
         print(f"goalkeeper: error: {e}", file=sys.stderr)
         return 2
-    doc = organisation_document(store, config, quarter, now) if args.all else review_document(
+    doc = organisation_document(store, config, quarter, now, teams) if args.all else review_document(
         store, config, team, quarter, now)
     out = doc.text(args.format)
     return _write(out if out.endswith("\n") else out + "\n", args.output)

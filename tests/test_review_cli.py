@@ -18,15 +18,19 @@ learning Still a mostly one person job; the silo effect is strong
 ENV = {"GOALKEEPER_FISCAL_YEAR_START": "7"}
 
 
-def test_review_of_a_past_quarter_as_it_stood_at_its_end(cli, tmp_path):
+def test_review_of_a_closed_quarter_as_it_stood_at_its_close(cli, tmp_path):
     db = str(tmp_path / "g.db")
     console(cli, db, QUARTER)
-    # after the quarter ended: #3 is hit late and #2 moves to another team; the old review must not change
+    closed = cli(["console", "--channel", "#releng", "--user", "greg", "--now", "2016-04-02T10:00"],
+                 env={"GOALKEEPER_DB": db, **ENV}, input="review close\n")
+    assert "releng FY2016Q3 is closed" in closed.stdout, closed.stdout
+    # after the close: #3 is hit late and #2 moves to another team; the closed review must not change
     later = cli(["console", "--channel", "#releng", "--user", "greg", "--now", "2016-04-05T10:00"],
                 env={"GOALKEEPER_DB": db, **ENV}, input="goal hit 3\ngoal edit 2 team:ops\nreview quarter:last\n")
     assert later.returncode == 0, later.stderr
     chat_review = later.stdout.split("\n", 2)[2]
     assert "1 hit, 0 partial, 1 miss" in chat_review and "#2 Nodepool" in chat_review
+    assert "changed after the review (2, not counted): #2 Nodepool fully up and working: changed team" in chat_review
     r = cli(["review", "--team", "releng", "--quarter", "FY2016Q3", "--now", "2016-04-05T10:00"],
             env={"GOALKEEPER_DB": db, **ENV})
     assert r.returncode == 0, r.stderr
@@ -34,6 +38,7 @@ def test_review_of_a_past_quarter_as_it_stood_at_its_end(cli, tmp_path):
     assert "# Quarterly review: releng, FY2016Q3" in md
     assert "| 1 | 0 | 1 | 0 | 1 |" in md  # hit, partial, miss, dropped, no final status
     assert "Nodepool fully up and working" in md and "time-to-merge: 11 min -> 6 min (better)" in md
+    assert "## Changed after the review" in md and "\\#3 MediaWiki 1.26 release: status none -> hit (greg)" in md
     assert "Still a mostly one person job" in md
 
 

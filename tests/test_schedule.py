@@ -482,13 +482,13 @@ def test_the_cli_tick_prints_under_the_channel(tmp_path):
     env = dict(os.environ, GOALKEEPER_DB=str(db), PYTHONPATH=ROOT)
     console = subprocess.run(
         [sys.executable, "-m", "adapters.cli", "console", "--channel", "#releng", "--now", "2016-01-04T18:00Z"],
-        input="/team set releng tz:America/Los_Angeles\n/goal add X\n/review date 2016-01-22\n",
+        input="/team set releng tz:America/Los_Angeles\n/goal add X quarter:last\n/goal add Y\n/review date 2016-01-22\n",
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert console.returncode == 0, console.stderr
     tick = [sys.executable, "-m", "adapters.cli", "tick", "--now"]
     first = subprocess.run(tick + ["2016-01-08T17:00Z"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert first.returncode == 0 and first.stdout.startswith("[#releng]\nReminder"), first
-    assert "#1 X" in first.stdout
+    assert "#1 X" in first.stdout and "#2 Y" not in first.stdout  # the reviewed quarter's goals, never the next one's
     again = subprocess.run(tick + ["2016-01-08T17:00Z"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and again.stdout == ""
 
