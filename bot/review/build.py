@@ -463,8 +463,13 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
         kpis=kpis, split=split, split_percent=split_percent(split), learnings=team_learnings,
         state=state, closed_at=close if complete else None, changed_after=changed_after,
         title=team_doc.get("title") or None, size=size if isinstance(size, int) else None,
-        time=dict((team_doc.get("time") or {}).get(quarter.label) or {}),
+        time=_in_order(dict((team_doc.get("time") or {}).get(quarter.label) or {}), kinds),
     )
+
+
+def _in_order(split: dict, kinds: tuple) -> dict:
+    """A declared split in the order of GOALKEEPER_KINDS (a kind no longer configured last)."""
+    return {k: split[k] for k in (*kinds, *sorted(set(split) - set(kinds))) if k in split}
 
 
 def build_review(doc: dict, team: str, quarter: Quarter, now: datetime,
