@@ -423,7 +423,7 @@ def test_build_all_and_one_page_for_every_team(doc):
 
     page = R.render_html(reviews, "Technology, FY2016Q3")
     a = _assert_offline(page)
-    assert a.sections == 1 + (1 + 8 + 2 + 1) + (1 + 2 + 2 + 1)  # each with what changed after the review
+    assert a.sections == 1 + (1 + 8 + 2 + 1) + (1 + 2 + 2)  # releng with what changed after its review
     assert page.count('class="title"') == 1
 
 

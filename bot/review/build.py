@@ -23,6 +23,7 @@ How the quarter is rebuilt (its life is bot/life.py: open, under review, closed)
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -142,7 +143,8 @@ class Review:
     learnings: list[ReviewLearning] = field(default_factory=list)  # the team's, on no goal
     state: str = OPEN  # bot/life.py: open, under review, closed
     closed_at: datetime | None = None  # the close instant, once closed
-    changed_after: list[ReviewChange] = field(default_factory=list)  # recorded after the close, not counted
+    changed_after: list[ReviewChange] = field(default_factory=list)  # the earliest recorded after the close
+    changed_after_count: int = 0  # how many things were recorded after the close (none counted)
     title: str | None = None  # the team's display name (team set title:)
     size: int | None = None  # people (team set size:)
     time: dict[str, int] = field(default_factory=dict)  # the declared time split (team time), percent per kind
@@ -206,6 +208,7 @@ class _Index:
         self.teams = {t["name"]: t for t in doc.get("teams") or [] if t.get("name")}
         self.goals: dict[str, list[dict]] = {}  # by every team the goal ever belonged to
         self.labels: dict[int, set] = {}  # id(goal) -> every quarter label it ever had
+        self.history: dict = {}  # (id(goal), zone) -> its parsed history: once per index, not per quarter
         self.team_learnings: dict[str, list[dict]] = {}  # on no goal, by team
         self.goal_learnings: dict[object, list[dict]] = {}  # by goal id, whatever team wrote them
         self.kpis: dict[str, list[dict]] = {}
@@ -237,15 +240,26 @@ class _Index:
         return sorted(n for n in names if n)
 
 
-def _goal_as_of(g: dict, included, tz: ZoneInfo) -> dict | None:
+def _history(g: dict, tz: ZoneInfo, cache: dict | None = None) -> list:
+    """The goal's history as (instant, index, entry), oldest first; parsed once per index (`cache`)."""
+    key = (id(g), tz.key)
+    got = cache.get(key) if cache is not None else None
+    if got is None:
+        got = sorted(
+            ((_parse_at(h.get("at"), tz), i, h) for i, h in enumerate(g.get("history") or [])),
+            key=lambda t: (t[0] is None, t[0] or datetime.min.replace(tzinfo=timezone.utc), t[1]),
+        )
+        if cache is not None:
+            cache[key] = got
+    return got
+
+
+def _goal_as_of(g: dict, included, tz: ZoneInfo, cache: dict | None = None) -> dict | None:
     """The goal's fields as they stood at the cut-off; None if it did not exist yet.
 
     Starts from the current record and undoes, newest first, every history entry
     after the cut-off, so fields no entry mentions keep their current value."""
-    history = sorted(
-        ((_parse_at(h.get("at"), tz), i, h) for i, h in enumerate(g.get("history") or [])),
-        key=lambda t: (t[0] is None, t[0] or datetime.min.replace(tzinfo=timezone.utc), t[1]),
-    )
+    history = _history(g, tz, cache)
     created = _parse_at(g.get("created_at"), tz) or (history[0][0] if history else None)
     if created is not None and not included(created):
         return None
@@ -346,24 +360,35 @@ def _learning(item: dict, at: datetime, people) -> ReviewLearning:
     )
 
 
-def _changes_after(g: dict, close: datetime, tz: ZoneInfo, people) -> list[ReviewChange]:
+CHANGES_KEPT = 50  # what changed after the review is counted in full; the earliest are kept as text
+
+
+def _changes_after(g: dict, close: datetime, tz: ZoneInfo, cache: dict) -> list[tuple]:
+    """The goal's history entries after the close, as (instant, goal, entry): formatted only if kept."""
     out = []
-    for h in g.get("history") or ():
-        at = _parse_at(h.get("at"), tz)
+    for at, _, h in reversed(_history(g, tz, cache)):
         if at is None or at <= close:
-            continue
-        changes = h.get("changes") or {}
-        if h.get("action") == "status" and "status" in changes:
-            what = f"status {changes['status'][0] or 'none'} -> {changes['status'][1]}"
-            if h.get("note"):
-                what += f' "{h["note"]}"'
-        elif h.get("action") == "delete":
-            what = "deleted"
-        else:
-            what = "changed " + (", ".join(sorted(changes)) or "nothing")
-        by = display_name(h.get("by"), people) or "someone"
-        out.append(ReviewChange(at, g.get("id"), f"#{g.get('id')} {g.get('title') or ''}: {what} ({by})"))
+            break
+        out.append((at, g, h))
     return out
+
+
+def _change(at: datetime, g: dict | None, h: dict, people) -> ReviewChange:
+    if g is None:  # a learning written after the close
+        on = f"#{h['goal']}" if h.get("goal") is not None else "team"
+        by = display_name(h.get("by"), people) or "someone"
+        return ReviewChange(at, h.get("goal"), f"{on}: learning added: {h.get('text') or ''} ({by})")
+    changes = h.get("changes") or {}
+    if h.get("action") == "status" and "status" in changes:
+        what = f"status {changes['status'][0] or 'none'} -> {changes['status'][1]}"
+        if h.get("note"):
+            what += f' "{h["note"]}"'
+    elif h.get("action") == "delete":
+        what = "deleted"
+    else:
+        what = "changed " + (", ".join(sorted(changes)) or "nothing")
+    by = display_name(h.get("by"), people) or "someone"
+    return ReviewChange(at, g.get("id"), f"#{g.get('id')} {g.get('title') or ''}: {what} ({by})")
 
 
 def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz: str,
@@ -392,12 +417,10 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
             if included(at):
                 out.append(_learning(item, at, index.people))
             elif after is not None and complete:
-                on = f"#{item['goal']}" if item.get("goal") is not None else "team"
-                by = display_name(item.get("by"), index.people) or "someone"
-                after.append(ReviewChange(at, item.get("goal"), f"{on}: learning added: {item.get('text') or ''} ({by})"))
+                after.append((at, None, item))
         return sorted(out, key=lambda x: (x.at, x.id or 0))
 
-    changed_after: list[ReviewChange] = []
+    changed_after: list[tuple] = []
     team_learnings = learnings(
         (x for x in index.team_learnings.get(team, ()) if str(x.get("quarter") or "").upper() == label), changed_after)
 
@@ -405,7 +428,7 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
     for g in index.goals.get(team, ()):
         if label not in index.labels.get(id(g), ()):
             continue  # never in this quarter: no need to rebuild its history
-        state_of = _goal_as_of(g, included, tz)
+        state_of = _goal_as_of(g, included, tz, index.history)
         if state_of is None or state_of.get("deleted"):
             continue
         if str(state_of.get("quarter") or "").upper() != label:
@@ -413,7 +436,7 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
         if (state_of.get("team") or g.get("team")) != team:
             continue  # belonged to another team at the cut-off
         if complete:
-            changed_after += _changes_after(g, close, tz, index.people)
+            changed_after += _changes_after(g, close, tz, index.history)
         status = state_of.get("status") if state_of.get("status") in STATUSES else None
         colour, final = STATUSES[status] if status else (None, False)
         kind = state_of.get("kind")
@@ -425,7 +448,9 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
             learnings=tuple(learnings(index.goal_learnings.get(g.get("id"), ()), changed_after)),
         ))
     goals.sort(key=lambda x: (x.id is None, x.id or 0))
-    changed_after.sort(key=lambda c: c.at)
+    n_after = len(changed_after)
+    kept = heapq.nsmallest(CHANGES_KEPT, enumerate(changed_after), key=lambda x: (x[1][0], x[0]))
+    changed = [_change(at, g, h, index.people) for _, (at, g, h) in kept]
 
     counts = dict.fromkeys(COUNT_KEYS, 0)
     for x in goals:
@@ -461,7 +486,7 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
         hit_rate=_rate(counts["hit"], decided),
         hit_or_partial_rate=_rate(counts["hit"] + counts["partial"], decided),
         kpis=kpis, split=split, split_percent=split_percent(split), learnings=team_learnings,
-        state=state, closed_at=close if complete else None, changed_after=changed_after,
+        state=state, closed_at=close if complete else None, changed_after=changed, changed_after_count=n_after,
         title=team_doc.get("title") or None, size=size if isinstance(size, int) else None,
         time=_in_order(dict((team_doc.get("time") or {}).get(quarter.label) or {}), kinds),
     )

@@ -5,7 +5,7 @@ import html
 
 from .build import Review, ReviewGoal, with_unit
 from .text import (RATE_NOTE, _as_of_text, _better_text, _change_line, _change_text, _rate_text, _split_text,
-                   _summary_rows, _target_text, _time_text, percent)
+                   _summary_rows, _target_text, _time_text, changes_shown, percent)
 
 # ---------------------------------------------------------------- HTML deck
 
@@ -145,7 +145,8 @@ def _html_team(review: Review) -> list[str]:
     if review.changed_after:
         out += ['<section class="after">', kicker, "<h2>Changed after the review</h2>",
                 '<p class="by">Recorded after the quarter closed; not counted in this review.</p>', "<ul>",
-                *[f"<li>{_h(_change_line(c))}</li>" for c in review.changed_after], "</ul>", "</section>"]
+                *[f"<li>{_h(_change_line(c))}</li>" for c in changes_shown(review)[0]],
+                *[f"<li>{_h(m)}</li>" for m in changes_shown(review)[1:] if m], "</ul>", "</section>"]
     return out
 
 

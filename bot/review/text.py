@@ -44,8 +44,17 @@ def _time_text(review: Review) -> str:
     return ", ".join(f"{kind} {pct}%" for kind, pct in review.time.items())
 
 
+CHANGES_SHOWN = 50  # of what changed after the review; the rest is counted ("goal show <id>" has each)
+
+
 def _change_line(c) -> str:
     return f"{c.at.strftime('%Y-%m-%d')}: {c.text}"
+
+
+def changes_shown(review: Review) -> tuple[list, str | None]:
+    """The first changes after the review, and the line that counts the others (None when all are shown)."""
+    more = review.changed_after_count - min(CHANGES_SHOWN, len(review.changed_after))
+    return review.changed_after[:CHANGES_SHOWN], (f"... and {more:,} more (goal show <id> lists each)" if more > 0 else None)
 
 
 def in_band(rate: float | None, band: tuple) -> str:
@@ -175,7 +184,8 @@ def _md_body(review: Review, h: str) -> list[str]:
     if review.changed_after:
         out += [f"{h}# Changed after the review", "",
                 "Recorded after the quarter closed; not counted above.", "",
-                *[f"- {_md(_change_line(c))}" for c in review.changed_after], ""]
+                *[f"- {_md(_change_line(c))}" for c in changes_shown(review)[0]],
+                *[f"- {_md(m)}" for m in changes_shown(review)[1:] if m], ""]
     return out
 
 
@@ -285,7 +295,8 @@ def _wiki_body(review: Review, level: int) -> list[str]:
     out.append("")
     if review.changed_after:
         out += [f"{sub} Changed after the review {sub}", "Recorded after the quarter closed; not counted above.",
-                *[f"* {_wiki(_change_line(c))}" for c in review.changed_after], ""]
+                *[f"* {_wiki(_change_line(c))}" for c in changes_shown(review)[0]],
+                *[f"* {_wiki(m)}" for m in changes_shown(review)[1:] if m], ""]
     return out
 
 
@@ -349,7 +360,7 @@ def render_chat(review: Review, renderer, max_lines: int = CHAT_MAX_LINES) -> li
                     + (" ..." if n > 1 else ""))
 
     if review.changed_after:
-        n = len(review.changed_after)
+        n = review.changed_after_count
         tail.append(f"changed after the review ({n}, not counted): {t(review.changed_after[0].text)}"
                     + (" ..." if n > 1 else ""))
     room = max(1, max_lines - 1 - len(tail))
