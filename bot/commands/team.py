@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import json
 import re
 
 from ..limits import check_name, check_text
@@ -111,5 +112,13 @@ def team_show(ctx, rest: str) -> Reply:
         f"channels: {chans}",
         f"review: {review}",
         f"digest: {describe_digest(ctx.r, row)}",
+        *_time_lines(row),
     ]))
+
+
+def _time_lines(row: dict) -> list[str]:
+    """The declared time split of the team's latest quarters (team time), newest first."""
+    time = json.loads(row["time"]) if row.get("time") else {}
+    return [f"time {label}: " + ", ".join(f"{k} {p}%" for k, p in split.items())
+            for label, split in sorted(time.items(), reverse=True)[:2]]
 
