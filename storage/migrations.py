@@ -127,7 +127,22 @@ def m002_schedule(db):
         db.execute("ALTER TABLE teams ADD COLUMN review_set_at TEXT")
 
 
-STEPS = [m001_initial, m002_schedule]
+def m005_goal_created_event(db):
+    # a new goal's 'create' event is written by the same statement that adds the goal: one statement per
+    # `goal add` (its changes as the core wrote them: each field from null to its value)
+    db.execute("""
+        CREATE TRIGGER goal_created AFTER INSERT ON goals BEGIN
+            INSERT INTO goal_events (goal_id, at, by, action, changes, note) VALUES (
+                NEW.id, NEW.created_at, NEW.creator, 'create',
+                json_object('title', json_array(NULL, NEW.title), 'team', json_array(NULL, NEW.team),
+                            'quarter', json_array(NULL, NEW.quarter), 'owner', json_array(NULL, NEW.owner),
+                            'kind', json_array(NULL, NEW.kind), 'due', json_array(NULL, NEW.due)),
+                NULL);
+        END
+    """)
+
+
+STEPS = [m001_initial, m002_schedule, m005_goal_created_event]
 SCHEMA_VERSION = len(STEPS)  # PRAGMA user_version of a store with every step applied
 MIGRATION_SET = "goalkeeper"
 
