@@ -127,6 +127,21 @@ def m002_schedule(db):
         db.execute("ALTER TABLE teams ADD COLUMN review_set_at TEXT")
 
 
+def m005_goal_created_event(db):
+    # a new goal's 'create' event is written by the same statement that adds the goal: one statement per
+    # `goal add` (its changes as the core wrote them: each field from null to its value)
+    db.execute("""
+        CREATE TRIGGER goal_created AFTER INSERT ON goals BEGIN
+            INSERT INTO goal_events (goal_id, at, by, action, changes, note) VALUES (
+                NEW.id, NEW.created_at, NEW.creator, 'create',
+                json_object('title', json_array(NULL, NEW.title), 'team', json_array(NULL, NEW.team),
+                            'quarter', json_array(NULL, NEW.quarter), 'owner', json_array(NULL, NEW.owner),
+                            'kind', json_array(NULL, NEW.kind), 'due', json_array(NULL, NEW.due)),
+                NULL);
+        END
+    """)
+
+
 def m003_quarter_life(db):
     # a quarter's close instant (review close, #endmeeting, or settled when a review date moved) fixes its review;
     # the primary key makes a second close of the same quarter a no-op, whichever process comes first
@@ -138,7 +153,7 @@ def m003_quarter_life(db):
             db.execute(f"ALTER TABLE teams ADD COLUMN {name} {kind}")
 
 
-STEPS = [m001_initial, m002_schedule, m003_quarter_life]
+STEPS = [m001_initial, m002_schedule, m005_goal_created_event, m003_quarter_life]
 SCHEMA_VERSION = len(STEPS)  # PRAGMA user_version of a store with every step applied
 MIGRATION_SET = "goalkeeper"
 

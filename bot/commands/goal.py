@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from ..limits import MAX_TEXT, MAX_TITLE, check_text
-from ..format import fmt_date, goal_line
+from ..format import goal_line
 from ..grammar import UsageError, first_word, no_words, parse_id, split_options
 from ..model import FINAL_STATUSES, STATUSES, Reply
 from ..quarters import quarter_of
@@ -64,7 +64,7 @@ def goal_add(ctx, rest: str) -> Reply:
     kind = parse_kind(ctx, opts["kind"], ADD) if "kind" in opts else ctx.config.kinds[0]
     goal = {"title": title, "team": team, "quarter": quarter.label, "owner": owner, "kind": kind,
             "due": due.isoformat() if due else None}
-    with ctx.write(team) as conn:
+    with ctx.write(team, single=True) as conn:
         gid = ctx.store.add_goal(conn, goal, ctx.actor.id, ctx.now)
     goal.update(id=gid, status=None, note=None)
     return Reply(goal_line(ctx, goal, {ctx.actor.id: ctx.actor.name}, ctx.today(tz)), public=True)
