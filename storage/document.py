@@ -100,6 +100,28 @@ def _tz(value, path: str, optional: bool = False) -> None:
         _fail(path, "unknown time zone")
 
 
+_LABEL = re.compile(r"^(?:FY)?\d{4}Q[1-4]$")
+
+
+def _quarter_life(t: dict, p: str) -> None:
+    """A team's title, size, declared time split and closes, as `team set`, `team time` and `review close` store them."""
+    _opt_text(t.get("title"), p + ".title", 100)
+    size = t.get("size")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= 100_000):
+        _fail(p + ".size", "is not a number of people (1-100000)")
+    for label, split in _obj(t.get("time") or {}, p + ".time").items():
+        if not _LABEL.match(str(label)):
+            _fail(f"{p}.time.{label}", "is not a quarter label")
+        split = _obj(split, f"{p}.time.{label}")
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in split.values()) \
+                or sum(split.values()) > 100:
+            _fail(f"{p}.time.{label}", "is not whole percents adding up to at most 100")
+    for label, at in _obj(t.get("closed") or {}, p + ".closed").items():
+        if not _LABEL.match(str(label)):
+            _fail(f"{p}.closed.{label}", "is not a quarter label")
+        _instant(at, f"{p}.closed.{label}")
+
+
 def check(doc) -> None:
     """Raise DocumentError for the first thing the commands would not have let anyone store."""
     if not isinstance(doc, dict):
@@ -120,6 +142,7 @@ def check(doc) -> None:
         _tz(d.get("tz"), p + ".digest.tz", optional=True)
         _bool(d.get("enabled", True), p + ".digest.enabled")
         _instant(d.get("since") or t.get("created_at"), p + ".digest.since")
+        _quarter_life(t, p)
     channels = set()
     for i, c in enumerate(_list(doc, "channels")):
         p = f"channels[{i}]"

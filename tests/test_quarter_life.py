@@ -325,3 +325,22 @@ def test_the_organisation_page_in_the_agendas_order(make_chat, cli, tmp_path):
     assert bad.returncode == 2 and bad.stderr.startswith("goalkeeper: GOALKEEPER_HIT_BAND: '80' is not low-high")
     unknown = cli(["review", "--all", "--teams", "releng,nosuch"], env=env)
     assert unknown.returncode == 1 and "there is no team 'nosuch'" in unknown.stderr
+
+
+def test_import_refuses_a_quarters_life_the_commands_would_not_store(cli, tmp_path):
+    db = str(tmp_path / "a.db")
+    say(cli, db, *OCTOBER)
+    say(cli, db, "2016-01-13T10:00", "team time core:70 strategic:30 quarter:last\nreview close\n")
+    doc = json.loads(cli(["export"], env={"GOALKEEPER_DB": db}).stdout)
+    for key, bad, why in (("closed", {"FY2016Q2": "yesterday"}, "teams[0].closed.FY2016Q2: is not an ISO 8601 time"),
+                          ("time", {"FY2016Q2": {"core": 90, "strategic": 20}},
+                           "teams[0].time.FY2016Q2: is not whole percents adding up to at most 100"),
+                          ("size", -3, "teams[0].size: is not a number of people")):
+        broken = json.loads(json.dumps(doc))
+        broken["teams"][0][key] = bad
+        path = tmp_path / f"{key}.json"
+        path.write_text(json.dumps(broken))
+        other = str(tmp_path / f"{key}.db")
+        r = cli(["import", str(path)], env={"GOALKEEPER_DB": other})
+        assert r.returncode == 1 and why in r.stderr, r.stderr
+        assert json.loads(cli(["export"], env={"GOALKEEPER_DB": other}).stdout)["teams"] == []
