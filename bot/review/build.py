@@ -392,7 +392,9 @@ def _change(at: datetime, g: dict | None, h: dict, people) -> ReviewChange:
 
 
 def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz: str,
-           kinds: tuple = ("strategic", "core")) -> Review:
+           kinds: tuple = ("strategic", "core"), counts_only: bool = False) -> Review:
+    """One team's review; `counts_only` (a past quarter's line in the organisation summary) leaves out
+    learnings, KPIs and what changed after the review."""
     team_doc = index.teams.get(team) or {}
     tz = _zone(team_doc.get("tz"), default_tz)
     start, end = quarter.bounds(tz)
@@ -421,7 +423,7 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
         return sorted(out, key=lambda x: (x.at, x.id or 0))
 
     changed_after: list[tuple] = []
-    team_learnings = learnings(
+    team_learnings = [] if counts_only else learnings(
         (x for x in index.team_learnings.get(team, ()) if str(x.get("quarter") or "").upper() == label), changed_after)
 
     goals: list[ReviewGoal] = []
@@ -435,7 +437,7 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
             continue
         if (state_of.get("team") or g.get("team")) != team:
             continue  # belonged to another team at the cut-off
-        if complete:
+        if complete and not counts_only:
             changed_after += _changes_after(g, close, tz, index.history)
         status = state_of.get("status") if state_of.get("status") in STATUSES else None
         colour, final = STATUSES[status] if status else (None, False)
@@ -445,7 +447,7 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
             final=final, owner=display_name(state_of.get("owner"), index.people),
             kind=kind if kind in kinds else kinds[0],
             due=state_of.get("due"), note=state_of.get("note") or None,
-            learnings=tuple(learnings(index.goal_learnings.get(g.get("id"), ()), changed_after)),
+            learnings=() if counts_only else tuple(learnings(index.goal_learnings.get(g.get("id"), ()), changed_after)),
         ))
     goals.sort(key=lambda x: (x.id is None, x.id or 0))
     n_after = len(changed_after)
@@ -461,7 +463,7 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
         split[x.kind] += 1
 
     kpis = []
-    for k in index.kpis.get(team, ()):  # as recorded: the first KPI is usually the main one
+    for k in () if counts_only else index.kpis.get(team, ()):  # as recorded: the first KPI is usually the main one
         created = _parse_at(k.get("created_at"), tz)
         if created is not None and not included(created):
             continue
@@ -520,7 +522,7 @@ def build_all(doc: dict, quarter: Quarter, now: datetime, default_tz: str = "UTC
         for _ in range(RECENT + 1):  # the last quarter to end may still be under review
             if len(review.recent) == RECENT:
                 break
-            past = _build(index, t, q, now, default_tz, kinds)
+            past = _build(index, t, q, now, default_tz, kinds, counts_only=True)
             if past.complete:
                 review.recent.insert(0, (q.label, past.counts["hit"], past.decided))
             q = q.prev()
