@@ -142,7 +142,36 @@ def m005_goal_created_event(db):
     """)
 
 
-STEPS = [m001_initial, m002_schedule, m005_goal_created_event]
+def m006_goal_counts(db):
+    # a quarter's goals by status, kept by the statements that change them: the digest's counts cost the
+    # same with a hundred thousand goals as with ten ('none' stands for no status yet)
+    db.execute("""
+        CREATE TABLE goal_counts (
+            team TEXT NOT NULL, quarter TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (team, quarter, status)
+        ) WITHOUT ROWID
+    """)
+    db.execute("""
+        INSERT INTO goal_counts SELECT team, quarter, COALESCE(status, 'none'), COUNT(*) FROM goals
+        WHERE deleted = 0 GROUP BY team, quarter, COALESCE(status, 'none')
+    """)
+    db.execute("""
+        CREATE TRIGGER goal_counts_insert AFTER INSERT ON goals WHEN NEW.deleted = 0 BEGIN
+            INSERT INTO goal_counts VALUES (NEW.team, NEW.quarter, COALESCE(NEW.status, 'none'), 1)
+                ON CONFLICT DO UPDATE SET n = n + 1;
+        END
+    """)
+    db.execute("""
+        CREATE TRIGGER goal_counts_update AFTER UPDATE OF team, quarter, status, deleted ON goals BEGIN
+            UPDATE goal_counts SET n = n - 1 WHERE OLD.deleted = 0 AND team = OLD.team
+                AND quarter = OLD.quarter AND status = COALESCE(OLD.status, 'none');
+            INSERT INTO goal_counts SELECT NEW.team, NEW.quarter, COALESCE(NEW.status, 'none'), 1
+                WHERE NEW.deleted = 0 ON CONFLICT DO UPDATE SET n = n + 1;
+        END
+    """)
+
+
+STEPS = [m001_initial, m002_schedule, m005_goal_created_event, m006_goal_counts]
 SCHEMA_VERSION = len(STEPS)  # PRAGMA user_version of a store with every step applied
 MIGRATION_SET = "goalkeeper"
 
