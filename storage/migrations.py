@@ -142,6 +142,35 @@ def m005_goal_created_event(db):
     """)
 
 
+def m006_goal_counts(db):
+    # a quarter's goals by status, kept by the statements that change them: the digest's counts cost the
+    # same with a hundred thousand goals as with ten ('none' stands for no status yet)
+    db.execute("""
+        CREATE TABLE goal_counts (
+            team TEXT NOT NULL, quarter TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (team, quarter, status)
+        ) WITHOUT ROWID
+    """)
+    db.execute("""
+        INSERT INTO goal_counts SELECT team, quarter, COALESCE(status, 'none'), COUNT(*) FROM goals
+        WHERE deleted = 0 GROUP BY team, quarter, COALESCE(status, 'none')
+    """)
+    db.execute("""
+        CREATE TRIGGER goal_counts_insert AFTER INSERT ON goals WHEN NEW.deleted = 0 BEGIN
+            INSERT INTO goal_counts VALUES (NEW.team, NEW.quarter, COALESCE(NEW.status, 'none'), 1)
+                ON CONFLICT DO UPDATE SET n = n + 1;
+        END
+    """)
+    db.execute("""
+        CREATE TRIGGER goal_counts_update AFTER UPDATE OF team, quarter, status, deleted ON goals BEGIN
+            UPDATE goal_counts SET n = n - 1 WHERE OLD.deleted = 0 AND team = OLD.team
+                AND quarter = OLD.quarter AND status = COALESCE(OLD.status, 'none');
+            INSERT INTO goal_counts SELECT NEW.team, NEW.quarter, COALESCE(NEW.status, 'none'), 1
+                WHERE NEW.deleted = 0 ON CONFLICT DO UPDATE SET n = n + 1;
+        END
+    """)
+
+
 def m003_quarter_life(db):
     # a quarter's close instant (review close, #endmeeting, or settled when a review date moved) fixes its review;
     # the primary key makes a second close of the same quarter a no-op, whichever process comes first
@@ -153,7 +182,7 @@ def m003_quarter_life(db):
             db.execute(f"ALTER TABLE teams ADD COLUMN {name} {kind}")
 
 
-STEPS = [m001_initial, m002_schedule, m005_goal_created_event, m003_quarter_life]
+STEPS = [m001_initial, m002_schedule, m005_goal_created_event, m006_goal_counts, m003_quarter_life]
 SCHEMA_VERSION = len(STEPS)  # PRAGMA user_version of a store with every step applied
 MIGRATION_SET = "goalkeeper"
 

@@ -21,7 +21,7 @@ from bot.times import iso
 from .migrations import MIGRATION_SET, SCHEMA_VERSION, STEPS
 
 OUR_TABLES = {"teams", "channels", "people", "goals", "goal_events", "learnings", "kpis", "kpi_values", "outbox",
-              "events_seen", "quarter_closes"}
+              "events_seen", "goal_counts", "quarter_closes"}
 
 
 def store_error(e: sqlite3.Error) -> Exception:
@@ -330,11 +330,8 @@ class Store:
         return self.all(sql, params)
 
     def count_goals(self, team: str, quarter: str) -> dict:
-        rows = self.all(
-            "SELECT COALESCE(status, 'none') AS status, COUNT(*) AS n FROM goals"
-            " WHERE team = ? AND quarter = ? AND deleted = 0 GROUP BY status",
-            (team, quarter),
-        )
+        """{status or 'none': how many} of a quarter's goals, from the counts the triggers keep."""
+        rows = self.all("SELECT status, n FROM goal_counts WHERE team = ? AND quarter = ? AND n > 0", (team, quarter))
         return {r["status"]: r["n"] for r in rows}
 
     def goal_events(self, gid: int) -> list[dict]:
