@@ -207,7 +207,7 @@ class _Index:
         self.people = {p["id"]: p.get("name") for p in doc.get("people") or [] if p.get("id")}
         self.teams = {t["name"]: t for t in doc.get("teams") or [] if t.get("name")}
         self.goals: dict[str, list[dict]] = {}  # by every team the goal ever belonged to
-        self.labels: dict[int, set] = {}  # id(goal) -> every quarter label it ever had
+        self.by_label: dict[tuple, list] = {}  # (team, quarter label) -> the goals that ever had both
         self.history: dict = {}  # (id(goal), zone) -> its parsed history: once per index, not per quarter
         self.team_learnings: dict[str, list[dict]] = {}  # on no goal, by team
         self.goal_learnings: dict[object, list[dict]] = {}  # by goal id, whatever team wrote them
@@ -223,10 +223,11 @@ class _Index:
                 moved = (h.get("changes") or {}).get("quarter")
                 if isinstance(moved, (list, tuple)):
                     labels.update(str(x or "").upper() for x in moved)
-            self.labels[id(g)] = labels
             for t in teams:
                 if t:
                     self.goals.setdefault(t, []).append(g)
+                    for label in labels:
+                        self.by_label.setdefault((t, label), []).append(g)
         for item in doc.get("learnings") or []:
             if item.get("goal") is None:
                 self.team_learnings.setdefault(item.get("team"), []).append(item)
@@ -427,9 +428,7 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
         (x for x in index.team_learnings.get(team, ()) if str(x.get("quarter") or "").upper() == label), changed_after)
 
     goals: list[ReviewGoal] = []
-    for g in index.goals.get(team, ()):
-        if label not in index.labels.get(id(g), ()):
-            continue  # never in this quarter: no need to rebuild its history
+    for g in index.by_label.get((team, label), ()):  # a goal never in this quarter needs no rebuilding
         state_of = _goal_as_of(g, included, tz, index.history)
         if state_of is None or state_of.get("deleted"):
             continue
