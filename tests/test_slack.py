@@ -115,7 +115,7 @@ def test_digest_on_demand_is_finished_after_the_ack(slack):
     assert post.path.endswith("/digest") and texts([post])[0]
 
 
-def test_a_fault_in_the_adapter_is_one_log_line_and_an_ephemeral_apology(slack, monkeypatch, capfd):
+def test_a_fault_in_the_adapter_is_one_log_line_and_an_ephemeral_apology(slack, monkeypatch, caplog):
     def broken(msg):
         raise RuntimeError("disk on fire\nsecond line")
 
@@ -127,9 +127,9 @@ def test_a_fault_in_the_adapter_is_one_log_line_and_an_ephemeral_apology(slack, 
     assert status == 200
     [apology] = slack.api.wait_for("chat.postEphemeral", 1)
     assert apology.body["text"] == "error: the bot hit a problem, try again" and apology.body["user"] == "U1GREG"
-    err = capfd.readouterr().err
-    lines = [line for line in err.splitlines() if "disk on fire" in line]
-    assert len(lines) == 2 and "Traceback" not in err, err
+    lines = [r for r in caplog.records if "disk on fire" in r.getMessage()]
+    assert len(lines) == 2 and all(r.name == "goalkeeper.slack" and "\n" not in r.getMessage() for r in lines)
+    assert not any(r.exc_info for r in caplog.records), "no traceback"
 
 
 # -- events: mentions and direct messages ------------------------------------------
