@@ -147,7 +147,7 @@ def test_the_manifest_declares_every_command_scope_and_event(tmp_path):
     assert sorted(commands) == sorted((set(core.top_words) - {"help"}) | {"goalkeeper"})
     scopes = set(re.findall(r"^\s*- ([a-z_.]+:[a-z_.]+|commands)\s*(?:#.*)?$", text, re.M))
     need = {"commands", "chat:write", "chat:write.public", "app_mentions:read", "im:history", "im:read", "im:write",
-            "files:write", "users:read"}
+            "files:write", "users:read", "channels:history", "groups:history"}
     assert need <= scopes, need - scopes
     assert re.search(r"^\s*- app_mention$", text, re.M) and re.search(r"^\s*- message\.im$", text, re.M)
     assert re.search(r"^\s*socket_mode_enabled: true$", text, re.M)
