@@ -65,7 +65,7 @@ def _goals(db: str) -> list[str]:
 
 
 def test_every_acknowledged_event_is_processed_once_after_a_kill_9(tmp_path, slack_api):
-    slack_api.delay = 0.2  # Slack's Web API answering in 200 ms: the work lags well behind the acks
+    slack_api.delay = 0.3  # Slack's Web API answering in 300 ms: the work lags well behind the acks
     port = _free_port()
     env = _env(tmp_path, PORT=str(port), SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
                GOALKEEPER_SLACK_API_URL=slack_api.base_url, GOALKEEPER_TICK_SECONDS="60",
@@ -77,14 +77,15 @@ def test_every_acknowledged_event_is_processed_once_after_a_kill_9(tmp_path, sla
         remote.command("/team", "set releng", slack_api.response_url())  # the channel's team, before the storm
 
         def send(i):
-            status, _, _ = remote.event(event_payload(mention_event(f"goal add Survivor {i:02d}"), f"EvKILL{i:02d}"))
+            # a different person each: every event waits on its own users.info before the core sees it
+            event = mention_event(f"goal add Survivor {i:02d}", user=f"U{i:03d}")
+            status, _, _ = remote.event(event_payload(event, f"EvKILL{i:02d}"))
             return i, status
 
         with ThreadPoolExecutor(6) as pool:
             for i, status in pool.map(send, range(30)):
                 if status == 200:
                     acked.append(f"Survivor {i:02d}")
-        time.sleep(0.1)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=15)

@@ -55,9 +55,7 @@ def serve(env: Mapping[str, str], bot, clock: Callable[[], datetime] | None = No
         if config.socket_mode:
             runner = SocketModeRunner(app, bot, config.app_token, config.ping_seconds, adapter.clock).connect()
             print("goalkeeper slack: connecting in Socket Mode", flush=True)
-            adapter.finish_recorded()
-            while not stop.wait(0.5):
-                pass
+            _serve_until(stop, adapter)
             runner.close()
         else:
             try:
@@ -65,12 +63,22 @@ def serve(env: Mapping[str, str], bot, clock: Callable[[], datetime] | None = No
             except OSError as e:
                 raise ConfigError(f"PORT: cannot listen on port {port} ({e.strerror or e})") from None
             print(f"goalkeeper slack: serving http://0.0.0.0:{port}/slack/events", flush=True)
-            adapter.finish_recorded()
-            while not stop.wait(0.5):
-                pass
+            _serve_until(stop, adapter)
             server.stop()
     finally:
         outbox.stop()
+
+
+def _serve_until(stop: threading.Event, adapter: SlackAdapter, every: float = 60.0) -> None:
+    """Finish what a dead process acknowledged: at start, then every minute (a second process on the
+    same file may die while this one runs)."""
+    while True:
+        try:
+            adapter.finish_recorded()
+        except Exception as e:  # the store busy or gone: the next round tries again
+            log.error("goalkeeper slack: finishing recorded deliveries: %s: %s", type(e).__name__, e)
+        if stop.wait(every):
+            return
 
 
 __all__ = ["SlackAdapter", "SlackConfig", "SocketModeRunner", "build_app", "deliver_outbox", "log",
