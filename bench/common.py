@@ -310,10 +310,10 @@ def seeded_store(path: str, goals: int, *, learnings_per_goal: float = 0.0, team
 
 def console_bot(path: str, **env):
     """(store, bot) built by the composition root, as `goalkeeper console` builds them."""
-    from adapters.cli import build
+    from adapters.bootstrap import bootstrap
 
-    _, store, bot = build({"GOALKEEPER_DB": path, **env})
-    return store, bot
+    app = bootstrap({"GOALKEEPER_DB": path, **env})
+    return app.store, app.core
 
 
 def console_message(text: str, user: str = "greg", channel: str = "#" + TEAM, at: datetime = NOW):

@@ -127,6 +127,21 @@ def m002_schedule(db):
         db.execute("ALTER TABLE teams ADD COLUMN review_set_at TEXT")
 
 
+def m005_goal_created_event(db):
+    # a new goal's 'create' event is written by the same statement that adds the goal: one statement per
+    # `goal add` (its changes as the core wrote them: each field from null to its value)
+    db.execute("""
+        CREATE TRIGGER goal_created AFTER INSERT ON goals BEGIN
+            INSERT INTO goal_events (goal_id, at, by, action, changes, note) VALUES (
+                NEW.id, NEW.created_at, NEW.creator, 'create',
+                json_object('title', json_array(NULL, NEW.title), 'team', json_array(NULL, NEW.team),
+                            'quarter', json_array(NULL, NEW.quarter), 'owner', json_array(NULL, NEW.owner),
+                            'kind', json_array(NULL, NEW.kind), 'due', json_array(NULL, NEW.due)),
+                NULL);
+        END
+    """)
+
+
 def m004_slack_inbox(db):
     # Slack deliveries recorded before the ack (events, slash commands), so an acked one is finished
     # after a crash; applied_at is set in the same commit as the command's own writes. And the Web API
@@ -137,7 +152,7 @@ def m004_slack_inbox(db):
     db.execute("CREATE TABLE IF NOT EXISTS slack_post_attempts (outbox_id INTEGER PRIMARY KEY, at TEXT NOT NULL)")
 
 
-STEPS = [m001_initial, m002_schedule, m004_slack_inbox]
+STEPS = [m001_initial, m002_schedule, m005_goal_created_event, m004_slack_inbox]
 SCHEMA_VERSION = len(STEPS)  # PRAGMA user_version of a store with every step applied
 MIGRATION_SET = "goalkeeper"
 
