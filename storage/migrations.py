@@ -171,7 +171,17 @@ def m006_goal_counts(db):
     """)
 
 
-STEPS = [m001_initial, m002_schedule, m005_goal_created_event, m006_goal_counts]
+def m004_slack_inbox(db):
+    # Slack deliveries recorded before the ack (events, slash commands), so an acked one is finished
+    # after a crash; applied_at is set in the same commit as the command's own writes. And the Web API
+    # posts of outbox rows that were attempted, so a post that may have reached Slack is looked for first.
+    db.execute("CREATE TABLE IF NOT EXISTS slack_inbox (key TEXT PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL,"
+               " worker TEXT NOT NULL, received_at TEXT NOT NULL, applied_at TEXT)")
+    db.execute("CREATE INDEX IF NOT EXISTS slack_inbox_unapplied ON slack_inbox(applied_at)")
+    db.execute("CREATE TABLE IF NOT EXISTS slack_post_attempts (outbox_id INTEGER PRIMARY KEY, at TEXT NOT NULL)")
+
+
+STEPS = [m001_initial, m002_schedule, m004_slack_inbox, m005_goal_created_event, m006_goal_counts]
 SCHEMA_VERSION = len(STEPS)  # PRAGMA user_version of a store with every step applied
 MIGRATION_SET = "goalkeeper"
 
