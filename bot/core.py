@@ -83,10 +83,6 @@ class Goalkeeper:
         """Whether this command line builds a whole document (answer it after a platform's ack)."""
         return self.commands.is_slow(clean(text).strip())
 
-    def seen_event(self, event_id: str, now: datetime) -> bool:
-        """True if a platform delivery with this id was taken before (by any process, before any restart)."""
-        return bool(self.store.seen_event(event_id, now))
-
     def register_channel(self, channel: Channel, now: datetime) -> None:
         if channel.key in self.known.channels:
             return

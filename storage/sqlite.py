@@ -508,13 +508,6 @@ class Store:
         n = self.one("SELECT COUNT(*) AS n" + where, params)["n"]
         return n, self.all("SELECT g.id, g.title" + where + " ORDER BY g.id LIMIT ?", (*params, limit))
 
-    # -- Slack event ids, so a retried delivery is processed once -------------
-
-    def seen_event(self, event_id: str, now) -> bool:
-        with self.write() as conn:
-            cur = conn.execute("INSERT OR IGNORE INTO events_seen (event_id, at) VALUES (?, ?)", (event_id, iso(now)))
-        return cur.rowcount == 0
-
     # -- the whole store as one document ----------------------------------------
 
     def export(self, team: str | None = None) -> dict:
