@@ -1,9 +1,11 @@
 """The HTML review deck in a real browser: Debian's headless Chromium, at two window sizes.
 
-A quarter is recorded through `goalkeeper console` and written by `goalkeeper review --format html`.
-One session fixture runs Chromium four times at once: `--dump-dom` of the page in its test-only
-`?measure` mode (its own script writes each slide's measured line boxes into <pre id="deck-measure">)
-at 1280x800 and 800x600, and a `--screenshot` at each size. Chromium missing is a failure, never a skip.
+A quarter is recorded in chat (the core's test backend, a real SQLite file) and written by the real
+`goalkeeper review --format html`.
+One session fixture runs Chromium twice at once, at 1280x800 and 800x600: each run writes the DOM after
+the page's script ran (`--dump-dom`, in its test-only `?measure` mode: the script writes each slide's
+measured line boxes into <pre id="deck-measure">) and a `--screenshot`; one also `--print-to-pdf`.
+Chromium missing is a failure, never a skip.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures_core import run_cli
+from tests.fixtures_core import Chat, run_cli
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -109,41 +111,52 @@ class _Dom(HTMLParser):
 
 
 def _png(path: Path) -> tuple[int, int, list[bytes]]:
-    """Width, height and RGBA rows of an 8-bit RGB(A) non-interlaced PNG (what Chromium writes)."""
+    """Width, height and pixel rows (RGB or RGBA bytes) of an 8-bit non-interlaced PNG, as Chromium writes it."""
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, head = 8, b"", None
     while pos < len(data):
         n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
         if kind == b"IHDR":
-            head = struct.unpack(">IIBBBBB", body)
+            head = struct.unpack(">IIBBBBB", data[pos + 8:pos + 8 + n])
         elif kind == b"IDAT":
-            idat += body
+            idat += data[pos + 8:pos + 8 + n]
         pos += 12 + n
     w, h, depth, colour, _, _, interlace = head
     assert depth == 8 and colour in (2, 6) and interlace == 0, head
     bpp = 4 if colour == 6 else 3
-    raw, stride, rows, prev = zlib.decompress(idat), w * bpp, [], bytearray(w * bpp)
+    raw, stride, rows, prev = zlib.decompress(idat), w * bpp, [], bytes(w * bpp)
     for y in range(h):
         f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
-            if f == 1:
-                line[i] = (line[i] + a) & 255
-            elif f == 2:
-                line[i] = (line[i] + b) & 255
-            elif f == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif f == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(bytes(line) if bpp == 4 else bytes(
-            b for j in range(0, stride, 3) for b in (*line[j:j + 3], 255)))
+        if f == 2:  # most rows: Up, done in one pass
+            line = bytearray((a + b) & 255 for a, b in zip(line, prev))
+        elif f in (1, 3, 4):
+            for i in range(stride):
+                a = line[i - bpp] if i >= bpp else 0
+                b = prev[i]
+                if f == 1:
+                    line[i] = (line[i] + a) & 255
+                elif f == 3:
+                    line[i] = (line[i] + (a + b) // 2) & 255
+                else:
+                    c = prev[i - bpp] if i >= bpp else 0
+                    p = a + b - c
+                    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                    line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
         prev = line
     return w, h, rows
+
+
+def _pixels(rows: list[bytes], rgb: tuple[int, int, int], bpp: int) -> int:
+    """How many pixels have exactly this colour."""
+    want, count = bytes(rgb), 0
+    for row in rows:
+        i = row.find(want)
+        while i >= 0:
+            count += i % bpp == 0
+            i = row.find(want, i + 1)
+    return count
 
 
 @pytest.fixture(scope="session")
@@ -152,38 +165,35 @@ def deck(tmp_path_factory):
     assert os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} is missing: the deck is checked in a real browser"
     tmp = tmp_path_factory.mktemp("deck")
     db = str(tmp / "g.db")
-    for now, lines in QUARTER:
-        r = run_cli(["console", "--user", "greg", "--channel", "#releng", "--now", now],
-                    env={"GOALKEEPER_DB": db, **ENV}, input=lines)
-        assert r.returncode == 0 and "error:" not in r.stdout, (now, r.stdout, r.stderr)
+    chat = Chat(db, ENV, channel="#releng", user="greg")
+    try:
+        for now, lines in QUARTER:
+            chat.at(now)
+            for line in lines.splitlines():
+                reply = chat.say(line)
+                assert reply and "error:" not in reply, (now, line, reply)
+    finally:
+        chat.store.close()
     page = tmp / "review.html"
     r = run_cli(["review", "--team", "releng", "--quarter", "FY2016Q3", "--format", "html", "-o", str(page),
                  "--now", "2016-04-05T10:00"], env={"GOALKEEPER_DB": db, **ENV})
     assert r.returncode == 0, r.stderr
     source = page.read_text(encoding="utf-8")
     kpi_slide = next(s["id"] for s in _Dom(source).slides if "kpis" in s["class"])
-    url = page.as_uri()
-    runs = {}
-    for (w, h) in SIZES:
-        query = f"?measure&keys={KEYS}" if w == 1280 else "?measure#slide-3"
-        shot = "#slide-2" if w == 1280 else f"#{kpi_slide}"
-        runs[("dom", w)] = (["--dump-dom"], url + query)
-        runs[("shot", w)] = ([f"--screenshot={tmp / f'shot-{w}.png'}"], url + shot)
-    procs = {}
-    for (what, w), (extra, target) in runs.items():
-        h = dict(SIZES)[w]
-        procs[(what, w)] = subprocess.Popen(
-            [CHROMIUM, *FLAGS, f"--user-data-dir={tmp / f'profile-{what}-{w}'}", f"--window-size={w},{h}",
-             *extra, target], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # per size one Chromium: the DOM after the script ran, a screenshot of the slide shown, and (once) a PDF
+    runs = {1280: (f"?measure&keys={KEYS}", ["--dump-dom", f"--screenshot={tmp / 'shot-1280.png'}",
+                                            f"--print-to-pdf={tmp / 'review.pdf'}", "--no-pdf-header-footer"]),
+            800: (f"?measure#{kpi_slide}", ["--dump-dom", f"--screenshot={tmp / 'shot-800.png'}"])}
+    procs = {w: subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={tmp / f'profile-{w}'}",
+                                  f"--window-size={w},{dict(SIZES)[w]}", *extra, page.as_uri() + query],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for w, (query, extra) in runs.items()}
     out = {"source": source, "dir": tmp, "kpi_slide": kpi_slide}
-    for key, p in procs.items():
+    for w, p in procs.items():
         stdout, stderr = p.communicate(timeout=90)
-        assert p.returncode == 0, (key, stderr[-2000:])
-        if key[0] == "dom":
-            out[key[1]] = _Dom(stdout)
-    for w, _ in SIZES:
-        shutil.rmtree(tmp / f"profile-dom-{w}", ignore_errors=True)
-        shutil.rmtree(tmp / f"profile-shot-{w}", ignore_errors=True)
+        assert p.returncode == 0, (w, stderr[-2000:])
+        out[w] = _Dom(stdout)
+        shutil.rmtree(tmp / f"profile-{w}", ignore_errors=True)
     return out
 
 
@@ -213,8 +223,8 @@ def test_one_slide_per_section_and_one_shown_at_a_time(deck, width):
     if width == 1280:  # no hash: slide 1, then the keys replayed through the page's keydown handler
         assert dom.root["data-visited"] == "2,3,4,3,8,8,1,1,2,1,2"
         assert shown == ["slide-2"] and dom.root["data-slide"] == "2"
-    else:  # #slide-3 opens on slide 3
-        assert shown == ["slide-3"] and dom.root["data-slide"] == "3"
+    else:  # #slide-6 opens on slide 6, the KPIs
+        assert shown == ["slide-6"] == [deck["kpi_slide"]] and dom.root["data-slide"] == "6"
         assert "data-visited" not in dom.root
 
 
@@ -269,18 +279,19 @@ def test_the_kpi_slide_draws_each_kpi_over_the_quarter(deck, width):
     assert sum(s["id"] == deck["kpi_slide"] for s in dom.slides) == 1
 
 
+def test_it_prints_one_slide_a_page(deck):
+    pdf = (deck["dir"] / "review.pdf").read_bytes()
+    assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == len(deck[1280].slides) == 8
+
+
 def test_screenshots_show_the_slide_asked_for(deck):
-    for (w, h) in SIZES:
-        width, height, rows = _png(deck["dir"] / f"shot-{w}.png")
-        assert (width, height) == (w, h)
+    shots = {w: _png(deck["dir"] / f"shot-{w}.png") for w, _ in SIZES}
+    assert [(w, h) for w, h, _ in shots.values()] == list(SIZES)
+    bpp = len(shots[800][2][0]) // 800
     # 800x600 shows the KPI slide: time-to-merge fell, so its line is drawn in the "better" green
-    _, _, rows = _png(deck["dir"] / "shot-800.png")
-    green = sum(1 for row in rows for i in range(0, len(row), 4) if row[i:i + 3] == bytes((0x2e, 0x7d, 0x32)))
-    assert green > 100
-    # 1280x800 shows "at a glance": the miss tile's red edge is on screen, the title slide's black one is not
-    _, _, rows = _png(deck["dir"] / "shot-1280.png")
-    reds = sum(1 for row in rows for i in range(0, len(row), 4) if row[i:i + 3] == bytes((0xc6, 0x28, 0x28)))
-    assert reds > 100
+    assert _pixels(shots[800][2], (0x2e, 0x7d, 0x32), bpp) > 100
+    # 1280x800 shows "at a glance": the miss tile's red edge is on screen
+    assert _pixels(shots[1280][2], (0xc6, 0x28, 0x28), bpp) > 100
 
 
 # ---------------------------------------------------------------- one file, nothing from the network
