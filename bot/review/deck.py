@@ -42,7 +42,6 @@ h1.t-m { font-size: 2.1rem; } h1.t-l { font-size: 1.7rem; } h1.t-xl { font-size:
 h2.t-m { font-size: 1.5rem; } h2.t-l { font-size: 1.3rem; } h2.t-xl { font-size: 1.15rem; }
 h3.t-l, h3.t-xl { font-size: 1rem; }
 .clamp { display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 4; line-clamp: 4; overflow: hidden; }
-.long { overflow-wrap: anywhere; }
 .kicker { color: var(--muted); text-transform: uppercase; letter-spacing: .06em; font-size: .75rem; margin: 0 0 .4rem; }
 .sub { color: #3c474f; font-size: 1.1rem; margin: 0 0 .6rem; }
 .by, .meta { color: var(--muted); font-size: .85rem; }
@@ -50,14 +49,15 @@ h3.t-l, h3.t-xl { font-size: 1rem; }
 p { margin: .3rem 0 .6rem; }
 ul { margin: .3rem 0; padding-left: 1.3rem; }
 li { margin: .2rem 0; overflow-wrap: break-word; }
-table { border-collapse: collapse; width: 100%; margin: .6rem 0; font-size: .9rem; }
+table { border-collapse: collapse; width: 100%; margin: .6rem 0; font-size: .9rem; table-layout: fixed; }
+/* columns of set widths, and break-word: only a token longer than its column breaks, never a word */
 th, td { border-bottom: 1px solid var(--line); padding: .3rem .55rem; text-align: left; vertical-align: top;
   overflow-wrap: break-word; }
 th { background: #f0f2f4; font-weight: 600; }
 .n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 th.r { text-align: right; }
 col.c-id { width: 3.5em; } col.c-status { width: 14em; } col.c-owner { width: 8em; }
-col.c-team { width: 22%; }
+col.c-3 { width: 3.8em; } col.c-4 { width: 5em; } col.c-5 { width: 6.8em; }  /* room for "dropped" in bold */
 .tiles { display: flex; flex-wrap: wrap; gap: .6rem; margin: .6rem 0; }
 .tile { border: 1px solid var(--line); border-left: .4rem solid var(--grey); border-radius: 4px;
   padding: .35rem .8rem; min-width: 6.5rem; }
@@ -190,12 +190,11 @@ _JS = r"""
   function brokenWords(el) {
     var broken = [], walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT), node, m, range = document.createRange();
     while ((node = walker.nextNode())) {
-      if (node.parentElement.closest('.long')) { continue; }
       var re = /[^\s\-\/\u2010-\u2014]+/g;
       while ((m = re.exec(node.data))) {
         range.setStart(node, m.index);
         range.setEnd(node, m.index + m[0].length);
-        if (lines(range.getClientRects()) > 1) { broken.push(m[0]); }
+        if (m[0].length < 30 && lines(range.getClientRects()) > 1) { broken.push(m[0]); }  /* no word is 30 letters */
       }
     }
     return broken;
@@ -250,21 +249,16 @@ _JS = r"""
 _SYMBOL = {"hit": "✔", "partial": "◐", "miss": "✘", "dropped": "–"}
 _OUTCOMES = (("hit", "Hit"), ("partial", "Partial"), ("miss", "Miss"), ("dropped", "Dropped"),
              ("open", "No final status"))
-_LONG_TOKEN = re.compile(r"(\S{30,})")  # longer than any word: the only text allowed to break anywhere
+_MARKUP = re.compile(r"[&<>\"']")
 _CARDS_PER_SLIDE = 6
-_CARD_ROOM = 36  # a slide's room, in the rough lines its cards take (see _weight): two columns of 18
+_CARD_ROOM = 36  # a slide's room, in the rough lines its cards take (see _fit): two columns of 18
 _ROWS_PER_SLIDE = 10  # rows of the goals table a slide holds
 _KPIS_PER_SLIDE = 4
 
 
 def _h(s) -> str:
-    return html.escape(str(s if s is not None else ""), quote=True)
-
-
-def _t(s) -> str:
-    """User text as HTML: escaped, its over-long tokens marked as the only places a line may break mid-word."""
-    parts = _LONG_TOKEN.split(str(s if s is not None else ""))
-    return "".join(f'<span class="long">{_h(p)}</span>' if i % 2 else _h(p) for i, p in enumerate(parts))
+    s = s if type(s) is str else str(s if s is not None else "")
+    return html.escape(s, quote=True) if _MARKUP.search(s) else s  # most text has nothing to escape
 
 
 def _size(text: str) -> str:
@@ -277,7 +271,7 @@ def _heading(tag: str, text: str, extra: str = "") -> str:
     size = _size(text)
     cls = " ".join(c for c in (size, "clamp" if size else "", extra) if c)
     attrs = f' class="{cls}"' if cls else ""
-    return f"<{tag}{attrs}>{_t(text)}</{tag}>"
+    return f"<{tag}{attrs}>{_h(text)}</{tag}>"
 
 
 def _html_status(g: ReviewGoal) -> str:
@@ -331,7 +325,7 @@ def _glance(review: Review) -> list[_Slide]:
                  f'<p class="by">{_h(RATE_NOTE)}</p>',
                  f"<p>Goals by kind: {_h(_split_text(review))}</p>"]
     if review.kpis:
-        body += ["<h3>KPIs</h3>", "<ul>", *[f"<li>{_t(k.line())}</li>" for k in review.kpis], "</ul>"]
+        body += ["<h3>KPIs</h3>", "<ul>", *[f"<li>{_h(k.line())}</li>" for k in review.kpis], "</ul>"]
     slides = [_Slide("team", body)]
     rows = review.goals
     chunks = [rows[i:i + _ROWS_PER_SLIDE] for i in range(0, len(rows), _ROWS_PER_SLIDE)]
@@ -342,43 +336,40 @@ def _glance(review: Review) -> list[_Slide]:
                  '<col class="c-owner"></colgroup>',
                  '<tr><th class="n">#</th><th>goal</th><th>status</th><th>owner</th></tr>']
         for g in chunk:
-            table.append(f'<tr><td class="n">#{g.id}</td><td>{_t(g.title)}</td>'
-                         f"<td>{_html_status(g)}</td><td>{_t(g.owner or 'no owner')}</td></tr>")
+            table.append(f'<tr><td class="n">#{g.id}</td><td>{_h(g.title)}</td>'
+                         f"<td>{_html_status(g)}</td><td>{_h(g.owner or 'no owner')}</td></tr>")
         table.append("</table>")
         slides.append(_Slide("table", table))
     return slides
 
 
-def _wide(g: ReviewGoal) -> bool:
-    """A long title or many learnings: the card takes the slide's width rather than one column."""
-    return len(g.title) > 90 or _lines(g, False) > _CARD_ROOM // 4
+def _fit(g: ReviewGoal) -> tuple[bool, int]:
+    """Whether the card takes the slide's width (a long title, or many learnings), and its share of a
+    slide's room: roughly the lines it takes (status, title, owner, note, learnings), in both columns if wide."""
+    texts = [len(x.text) + len(x.by) + 3 for x in g.learnings]
+    note = len(g.note or "")
+
+    def lines(k: int) -> int:  # k: a wide card's lines hold about twice the text
+        return (3 + math.ceil(len(g.title) / (45 * k)) + math.ceil(note / (60 * k))
+                + sum(math.ceil(n / (55 * k)) for n in texts))
+
+    narrow = lines(1)
+    if len(g.title) > 90 or narrow > _CARD_ROOM // 4:
+        return True, 2 * lines(2)
+    return False, narrow
 
 
-def _lines(g: ReviewGoal, wide: bool) -> int:
-    """Roughly the lines a goal's card takes: status and kicker, title, owner, note, learnings."""
-    k = 2 if wide else 1  # a wide card's lines hold about twice the text
-    lines = 3 + math.ceil(len(g.title) / (45 * k))
-    if g.note:
-        lines += math.ceil(len(g.note) / (60 * k))
-    return lines + sum(math.ceil((len(x.text) + len(x.by) + 3) / (55 * k)) for x in g.learnings)
-
-
-def _weight(g: ReviewGoal) -> int:
-    """The card's share of a slide's room: a wide card takes its lines in both columns."""
-    return 2 * _lines(g, True) if _wide(g) else _lines(g, False)
-
-
-def _card(review: Review, g: ReviewGoal) -> str:
-    cls = " ".join(c for c in ("card", g.colour if g.final else "open", "wide" if _wide(g) else "") if c)
+def _card(g: ReviewGoal, wide: bool) -> str:
+    cls = " ".join(c for c in ("card", g.colour if g.final else "open", "wide" if wide else "") if c)
     due = f" · due {_h(g.due)}" if g.due else ""
     out = [f'<article class="{cls}">',
            f'<p class="card-head"><span class="kicker">goal #{g.id} · {_h(g.kind)}</span> {_html_status(g)}</p>',
-           _heading("h3", g.title), f'<p class="meta">Owner {_t(g.owner or "none")}{due}</p>']
+           _heading("h3", g.title), f'<p class="meta">Owner {_h(g.owner or "none")}{due}</p>']
     if g.note:
-        out.append(f'<p class="note">{_t(g.note)}</p>')
+        out.append(f'<p class="note">{_h(g.note)}</p>')
     if g.learnings:
         out += ['<ul class="learnings">',
-                *[f'<li>{_t(x.text)} <span class="by">({_t(x.by)})</span></li>' for x in g.learnings], "</ul>"]
+                *[f'<li>{_h(x.text)} <span class="by">({_h(x.by)})</span></li>' for x in g.learnings], "</ul>"]
     out.append("</article>")
     return "".join(out)
 
@@ -387,27 +378,30 @@ def _goal_slides(review: Review) -> list[_Slide]:
     """Goals by outcome, as cards sized to their content: a slide takes cards while they fit, and a
     small group shares a slide with the next rather than leaving it mostly empty."""
     groups = [(key, label, [g for g in review.goals if _outcome(g) == key]) for key, label in _OUTCOMES]
-    pages: list[list[tuple[str, ReviewGoal]]] = [[]]
+    pages: list[list[tuple[str, ReviewGoal, bool]]] = [[]]
+    used = 0  # the last page's room taken
     for key, label, goals in groups:
-        for g in goals:
+        fits = [_fit(g) for g in goals]
+        whole = sum(weight for _, weight in fits)
+        for n, (g, (wide, weight)) in enumerate(zip(goals, fits)):
             page = pages[-1]
-            room = _CARD_ROOM - sum(_weight(x) for _, x in page)
-            starts_group = g is goals[0]
-            need = sum(_weight(x) for x in goals) if starts_group else _weight(g)
-            if page and (len(page) >= _CARDS_PER_SLIDE or need > room or
-                         (starts_group and len(page) + len(goals) > _CARDS_PER_SLIDE)):
+            need = whole if n == 0 else weight
+            if page and (len(page) >= _CARDS_PER_SLIDE or need > _CARD_ROOM - used or
+                         (n == 0 and len(page) + len(goals) > _CARDS_PER_SLIDE)):
                 pages.append([])
-            pages[-1].append((key, g))
+                used = 0
+            pages[-1].append((key, g, wide))
+            used += weight
     slides = []
     totals = {key: len(goals) for key, _, goals in groups}
     labels = dict(_OUTCOMES)
     for page in pages:
         if not page:
             continue
-        keys = list(dict.fromkeys(k for k, _ in page))
+        keys = list(dict.fromkeys(k for k, _, _ in page))
         heading = "Goals: " + ", ".join(f"{labels[k].lower()} ({totals[k]})" for k in keys)
         body = [_team_kicker(review), f"<h2>{_h(heading)}</h2>", '<div class="cards">',
-                *[_card(review, g) for _, g in page], "</div>"]
+                *[_card(g, wide) for _, g, wide in page], "</div>"]
         slides.append(_Slide("goals", body))
     return slides
 
@@ -482,7 +476,7 @@ def _kpi_card(review: Review, k: ReviewKpi) -> str:
         figure = f"{with_unit(k.first, k.unit)} → {with_unit(k.latest, k.unit)}"
         verdict = f"{_change_text(k)}, {k.trend}"
     target = "no target" if k.target is None else f"target {_target_text(k)}"
-    return (f'<article class="card kpi"><h3>{_t(k.name)}</h3>'
+    return (f'<article class="card kpi"><h3>{_h(k.name)}</h3>'
             f'<p class="figure">{_h(figure)} <span class="trend {_h(k.trend or "none")}">{_h(verdict)}</span></p>'
             f'<p class="by">{_better_text(k)}; {_h(target)}</p>'
             f"{_chart(review, k)}</article>")
@@ -515,7 +509,7 @@ def _kinds_slide(review: Review) -> _Slide:
         goals = [g for g in review.goals if g.kind == kind]
         body.append(f'<div><h3><span class="swatch {kind}"></span> {kind} ({review.split[kind]}, '
                     f"{review.split_percent[kind]}%)</h3><ul>")
-        body += [f"<li>#{g.id} {_t(g.title)} · {_h(g.status if g.final else 'no final status')}</li>"
+        body += [f"<li>#{g.id} {_h(g.title)} · {_h(g.status if g.final else 'no final status')}</li>"
                  for g in goals] or ['<li class="empty">none</li>']
         body.append("</ul></div>")
     body.append("</div>")
@@ -525,7 +519,7 @@ def _kinds_slide(review: Review) -> _Slide:
 def _learnings_slide(review: Review) -> _Slide:
     body = [_team_kicker(review), "<h2>Team learnings</h2>"]
     if review.learnings:
-        body += ["<ul>", *[f'<li>{_t(x.text)} <span class="by">({_t(x.by)})</span></li>'
+        body += ["<ul>", *[f'<li>{_h(x.text)} <span class="by">({_h(x.by)})</span></li>'
                            for x in review.learnings], "</ul>"]
     else:
         body.append('<p class="empty">No team learnings recorded.</p>')
@@ -542,13 +536,14 @@ def _title_slide(reviews: list[Review], title: str) -> _Slide:
         body.append(f'<p class="by">{_h(_as_of_text(r0))}</p>')
         if r0.review_date:
             body.append(f"<p>Review date: <strong>{_h(r0.review_date)}</strong></p>")
-    body.append('<table class="summary"><colgroup><col class="c-team"></colgroup>'
+    body.append('<table class="summary"><colgroup><col><col class="c-4"><col class="c-3"><col class="c-5">'
+                '<col class="c-4"><col class="c-5"><col class="c-5"><col class="c-5"><col class="c-5"></colgroup>'
                 '<tr><th>team</th><th class="r">goals</th><th class="r">hit</th><th class="r">partial</th>'
                 '<th class="r">miss</th><th class="r">dropped</th><th class="r">no final status</th>'
                 '<th class="r">hit rate</th><th class="r">hit or partial</th></tr>')
     for r, c, nums in _summary_rows(reviews):
         cells = "".join(f'<td class="n">{n}</td>' for n in nums)
-        body.append(f"<tr><td>{_t(r.team)}</td>{cells}<td class=\"n\">{percent(r.hit_rate)}</td>"
+        body.append(f"<tr><td>{_h(r.team)}</td>{cells}<td class=\"n\">{percent(r.hit_rate)}</td>"
                     f'<td class="n">{percent(r.hit_or_partial_rate)}</td></tr>')
     body.append("</table>")
     return _Slide("title", body)
