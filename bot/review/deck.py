@@ -87,6 +87,7 @@ col.c-3 { width: 3.8em; } col.c-4 { width: 5em; } col.c-5 { width: 6.8em; }  /* 
 .card-head .kicker { margin: 0; }
 .card p { margin: .2rem 0; }
 .card ul { font-size: .9rem; }
+.slide.learnings > ul { font-size: 1.15rem; }
 .kpi .figure { font-size: 1.25rem; font-weight: 700; margin: .1rem 0; }
 .kpi .figure .trend { font-size: .9rem; margin-left: .3rem; }
 .kpi .figure .trend.none { font-weight: 400; color: var(--muted); }
