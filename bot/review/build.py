@@ -29,7 +29,7 @@ from ..format import judge
 from ..format import fmt_value as with_unit  # noqa: F401
 from ..model import STATUSES
 from ..quarters import REVIEW_LEAD, Quarter
-from ..times import parse_iso
+from ..times import iso, parse_iso
 
 
 COUNT_KEYS = ("hit", "partial", "miss", "dropped", "open")
@@ -84,6 +84,7 @@ class ReviewKpi:
     trend: str | None  # "better", "worse", "no change" (format.judge); None with fewer than two values
     target_met: bool | None  # None without a target or a value
     count: int  # values inside the quarter
+    points: list[tuple[str, float]] = field(default_factory=list)  # (ISO instant, value), oldest first: the chart
 
     @property
     def good(self) -> bool | None:
@@ -249,7 +250,7 @@ def _kpi(k: dict, start: datetime, included, tz: ZoneInfo) -> ReviewKpi:
     return ReviewKpi(
         name=k.get("name", ""), unit=k.get("unit"), target=target, better=better,
         first=first, latest=latest, change=change, trend=trend, target_met=target_met,
-        count=len(values),
+        count=len(values), points=[(iso(at), value) for at, _, value in values],
     )
 
 
