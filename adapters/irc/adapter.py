@@ -1,41 +1,42 @@
-"""`goalkeeper irc`: the core served on an IRC network through jaraco/irc's reactor.
+"""The IRC adapter: IRC events in, `Message`s to the core, its replies out through the delivery.
 
-One thread does everything: reads lines, calls the core, paces replies through a token bucket,
-drains the outbox, keeps the connection alive and reconnects. Identity follows the contract:
+One thread does everything: reads lines, calls the core, hands replies to the delivery (paced, in turn
+per person), drains the outbox, keeps the connection alive and reconnects. Identity follows the contract:
 `irc:<network>:<account>` for a user logged in to services (account-tag, else extended-join /
 account-notify / WHOX kept per nick), otherwise `irc:<network>:<nick>!<user>@<host>`.
 """
 from __future__ import annotations
 
+import logging
 import os
 import random
 import re
-import signal
 import socket
 import ssl
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Callable, Mapping
+from typing import Callable
 
 import irc.client
 
 from bot.model import Actor, Channel, Message
 
-from .irc_config import IrcConfig
-from .irc_delivery import BUSY_REPLY, Delivery
-from .irc_lines import Pager, SendQueue, TokenBucket, clean_incoming
-from .irc_session import Backoff, CapNegotiation, Connection, Reactor, Roster, irc_lower, log
+from .config import IrcConfig
+from .delivery import BUSY_REPLY, PROBE, Delivery
+from .lines import clean_incoming
+from .session import Backoff, CapNegotiation, Connection, Reactor, Roster, irc_lower
 
-__all__ = ["IrcConfig", "IrcAdapter", "serve"]
+log = logging.getLogger("goalkeeper.irc")
 
 MAX_WAITING_LINES = 40  # a person's commands are ignored while this many lines of answers wait to go out
 REJOIN_EVERY = 30.0  # seconds between attempts to join a configured channel the bot is not in
 _SASL_FAIL = ("nicklocked", "saslfail", "sasltoolong", "saslaborted", "saslmechs")
 
 
-class IrcAdapter(Delivery):
-    """An IRC client holding the core (composition, not inheritance); what it sends is in `Delivery`."""
+class IrcAdapter:
+    """An IRC client holding the core and its delivery (composition): the connection and the events here,
+    what goes out in `self.delivery`."""
 
     def __init__(self, config: IrcConfig, bot, clock: Callable[[], datetime] | None = None,
                  monotonic: Callable[[], float] = time.monotonic):
@@ -49,23 +50,20 @@ class IrcAdapter(Delivery):
         self.worker = f"irc:{self.network}:{socket.gethostname()}:{os.getpid()}"
         self.reactor = Reactor()
         self.conn: Connection = self.reactor.server()
-        self.queue = SendQueue(TokenBucket(config.rate, config.burst, monotonic))
+        self.delivery = Delivery(bot, config, self, self.now, monotonic, self.worker, self._key_prefix)
         self.backoff = Backoff(config.reconnect_min, config.reconnect_max)
         self.stop_event = threading.Event()
         self.joined: dict[str, str] = {}  # lower-case channel -> name as the server spells it
         self.roster = Roster()
-        self.cap = CapNegotiation(config.sasl_username, config.sasl_password, log)
-        self.pager = Pager(config.channel_lines)
-        self._inflight: set[int] = set()  # outbox ids whose lines wait in the send queue
+        self.cap = CapNegotiation(config.sasl_username, config.sasl_password)
         self.registered = False
-        self.stats = {"connects": 0, "welcomes": 0, "lines_sent": 0, "commands": 0}
+        self.stats = {"connects": 0, "welcomes": 0, "commands": 0}
         self._reset_connection_state()
         self._next_connect = 0.0
         self._next_tick = 0.0
         self._next_nick_try = 0.0
-        self._last_errors: dict[str, float] = {}
         for name in ("welcome", "featurelist", "nicknameinuse", "erroneusnickname", "nickcollision",
-                     "unavailresource", "cap", "authenticate", "loggedin", "saslsuccess", "saslalready",
+                     "unavailresource", "cap", "authenticate", "loggedin", "saslsuccess", "saslalready", "pong",
                      "join", "part", "kick", "quit", "nick", "namreply", "whospcrpl", "account", "chghost",
                      "pubmsg", "privmsg", "disconnect", "error", "all_raw_messages", "bannedfromchan",
                      "inviteonlychan", "channelisfull", "badchannelkey", *_SASL_FAIL):
@@ -81,16 +79,16 @@ class IrcAdapter(Delivery):
 
     def run(self) -> None:
         """Serve until `stop()`; every fault is logged and survived."""
-        log(f"serving {', '.join(self.cfg.channels)} on {self.cfg.server}:{self.cfg.port}"
-            f" ({'TLS' if self.cfg.tls else 'plain'}) as {self.cfg.nick}")
+        log.info(f"serving {', '.join(self.cfg.channels)} on {self.cfg.server}:{self.cfg.port}"
+                 f" ({'TLS' if self.cfg.tls else 'plain'}) as {self.cfg.nick}")
         while not self.stop_event.is_set():
             try:
                 self._timers()
-                self._pump()
+                self.delivery.pump()
                 self.reactor.process_once(timeout=self._wait())
                 self._drain_tls()
             except Exception as e:  # never let one fault end the process
-                self._log_limited("loop", f"unexpected {type(e).__name__}: {e}")
+                self.delivery.log_limited("loop", f"unexpected {type(e).__name__}: {e}")
                 time.sleep(0.05)
         self._shutdown()
 
@@ -98,7 +96,7 @@ class IrcAdapter(Delivery):
         self.stop_event.set()
 
     def _wait(self) -> float:
-        return max(0.0, min(0.2, self.queue.wait() if self.registered else 0.2))
+        return max(0.0, min(0.2, self.delivery.queue.wait() if self.registered else 0.2))
 
     def _drain_tls(self) -> None:
         # TLS may hold decrypted bytes select() cannot see
@@ -110,18 +108,16 @@ class IrcAdapter(Delivery):
     def _timers(self) -> None:
         mono = self._mono()
         if not self.conn.is_connected():
-            if self._dropped_lines():
-                self._requeue_dropped()
             if mono >= self._next_connect:
                 self._connect()
             return
         if not self.registered and mono - self._connected_at > self.cfg.register_timeout:
-            log(f"no welcome from {self.cfg.server} within {self.cfg.register_timeout:g}s; reconnecting")
+            log.warning(f"no welcome from {self.cfg.server} within {self.cfg.register_timeout:g}s; reconnecting")
             self.conn.disconnect("registration timed out")
             return
         idle = mono - self._last_rx
         if self._ping_sent_at and self._last_rx < self._ping_sent_at and mono - self._ping_sent_at > self.cfg.ping_interval:
-            log(f"no answer to PING for {mono - self._ping_sent_at:.1f}s; the connection is dead, reconnecting")
+            log.warning(f"no answer to PING for {mono - self._ping_sent_at:.1f}s; the connection is dead, reconnecting")
             self.conn.disconnect("ping timeout")
             return
         if idle > self.cfg.ping_interval and (not self._ping_sent_at or self._last_rx >= self._ping_sent_at):
@@ -131,7 +127,7 @@ class IrcAdapter(Delivery):
             return
         if mono >= self._next_tick:
             self._next_tick = mono + self.cfg.tick_interval
-            self._scheduled_pass()
+            self.delivery.scheduled_pass()
         if mono >= self._next_join_check:
             missing = [c for c in self.cfg.channels if irc_lower(c) not in self.joined]
             if missing:  # kicked, banned, or a JOIN the server refused: try again, every 30 s at most
@@ -186,18 +182,18 @@ class IrcAdapter(Delivery):
         except (irc.client.ServerConnectionError, OSError, ssl.SSLError) as e:
             wait = self.backoff.next()
             self._next_connect = self._mono() + wait
-            log(f"cannot connect to {self.cfg.server}:{self.cfg.port} ({e}); next try in {wait:.1f}s")
+            log.warning(f"cannot connect to {self.cfg.server}:{self.cfg.port} ({e}); next try in {wait:.1f}s")
             return
         self._connected_at = self._last_rx = self._mono()
 
     def _control(self, raw: str) -> None:
         """A line that cannot wait behind replies (PING, JOIN, NICK, CAP): spends a token regardless."""
         if self.conn.is_connected():
-            self.queue.bucket.force()
+            self.delivery.spend_token()
             try:
                 self.conn.send_raw(raw)
             except irc.client.IRCError as e:
-                log(f"could not send {raw.split(' ')[0]}: {e}")
+                log.warning(f"could not send {raw.split(' ')[0]}: {e}")
 
     def _join(self, channels: list[str]) -> None:
         self._next_join_check = self._mono() + REJOIN_EVERY
@@ -234,14 +230,10 @@ class IrcAdapter(Delivery):
         try:
             handler(conn, event)
         except Exception as e:  # one bad event never stops the reactor
-            self._log_limited(event.type, f"fault handling {event.type}: {type(e).__name__}: {e}")
+            self.delivery.log_limited(event.type, f"fault handling {event.type}: {type(e).__name__}: {e}")
 
     def _on_all_raw_messages(self, conn, event) -> None:
         self._last_rx = self._mono()
-
-    @property
-    def caps(self) -> set[str]:
-        return self.cap.caps
 
     def _send_all(self, lines: list[str]) -> None:
         for line in lines:
@@ -255,7 +247,7 @@ class IrcAdapter(Delivery):
 
     def _on_loggedin(self, conn, event) -> None:
         account = event.arguments[1] if len(event.arguments) > 1 else "?"
-        log(f"logged in to services as {account}")
+        log.info(f"logged in to services as {account}")
 
     def _on_saslsuccess(self, conn, event) -> None:
         self._send_all(self.cap.end())
@@ -264,7 +256,7 @@ class IrcAdapter(Delivery):
 
     def _on_saslfail(self, conn, event) -> None:
         if not self.registered:
-            log(f"SASL login as {self.cfg.sasl_username} failed ({event.type}); continuing without an account")
+            log.warning(f"SASL login as {self.cfg.sasl_username} failed ({event.type}); continuing without an account")
             self._send_all(self.cap.end())
 
     _on_nicklocked = _on_sasltoolong = _on_saslaborted = _on_saslmechs = _on_saslfail
@@ -274,7 +266,7 @@ class IrcAdapter(Delivery):
         self._welcomed_at = self._mono()
         self.stats["welcomes"] += 1
         self.cap.done = True
-        log(f"connected to {self.cfg.server} as {self.nick}")
+        log.info(f"connected to {self.cfg.server} as {self.nick}")
         if self.nick != self.cfg.nick:
             self._next_nick_try = self._mono() + self.cfg.nick_retry
         self._join(list(self.cfg.channels))
@@ -287,7 +279,7 @@ class IrcAdapter(Delivery):
         if self.registered:
             return  # a regain attempt failed: the nick is still taken, try again later
         alt = self._alt_nick(erroneous=False)
-        log(f"nick {event.arguments[0] if event.arguments else self.cfg.nick} is taken; using {alt} for now")
+        log.info(f"nick {event.arguments[0] if event.arguments else self.cfg.nick} is taken; using {alt} for now")
         self._control(f"NICK {alt}")
 
     _on_nickcollision = _on_unavailresource = _on_nicknameinuse
@@ -297,18 +289,19 @@ class IrcAdapter(Delivery):
             self._control(f"NICK {self._alt_nick(erroneous=True)}")
 
     def _on_error(self, conn, event) -> None:
-        log(f"server says: {' '.join(map(str, [event.target, *event.arguments]))[:200]}")
+        log.warning(f"server says: {' '.join(map(str, [event.target, *event.arguments]))[:200]}")
 
     def _on_disconnect(self, conn, event) -> None:
         lasted = self._mono() - self._welcomed_at if self._welcomed_at else 0.0
         if lasted > 60:
             self.backoff.reset()
         self._reset_connection_state()
+        self.delivery.dropped()
         if self.stop_event.is_set():
             return
         wait = self.backoff.next()
         self._next_connect = self._mono() + wait
-        log(f"disconnected ({event.arguments[0] if event.arguments else ''}); reconnecting in {wait:.1f}s")
+        log.warning(f"disconnected ({event.arguments[0] if event.arguments else ''}); reconnecting in {wait:.1f}s")
 
     def _on_join(self, conn, event) -> None:
         nick, chan = event.source.nick, event.target
@@ -319,12 +312,12 @@ class IrcAdapter(Delivery):
             try:
                 self.bot.register_channel(self._channel(chan), self.now())
             except Exception as e:
-                self._log_limited("register", f"could not register {chan}: {type(e).__name__}: {e}")
-            if "whox" in vars(conn.features) and "account-tag" not in self.caps:
+                self.delivery.log_limited("register", f"could not register {chan}: {type(e).__name__}: {e}")
+            if "whox" in vars(conn.features) and "account-tag" not in self.cap.caps:
                 self._control(f"WHO {chan} %tna,417")
             return
         self.roster.joined(chan, nick)
-        if "extended-join" in self.caps and event.arguments:
+        if "extended-join" in self.cap.caps and event.arguments:
             self.roster.set_account(nick, event.arguments[0])
 
     def _on_namreply(self, conn, event) -> None:
@@ -369,23 +362,22 @@ class IrcAdapter(Delivery):
         if irc_lower(old) == irc_lower(self.cfg.nick) and self.nick != self.cfg.nick:
             self._regain_nick()
         if irc_lower(new) == irc_lower(self.nick):
-            log(f"now known as {new}")
+            log.info(f"now known as {new}")
 
     def _on_bannedfromchan(self, conn, event) -> None:
-        log(f"cannot join {event.arguments[0] if event.arguments else '?'}: {event.type}")
+        log.warning(f"cannot join {event.arguments[0] if event.arguments else '?'}: {event.type}")
 
     _on_inviteonlychan = _on_channelisfull = _on_badchannelkey = _on_bannedfromchan
 
     # -- who said what, where ----------------------------------------------------------
 
-    def identity(self, source: irc.client.NickMask, tags) -> str:
-        if "account-tag" in self.caps:
+    def _account(self, source: irc.client.NickMask, tags) -> str | None:
+        """The services account the sender is logged in to, if the server says so."""
+        if "account-tag" in self.cap.caps:
             account = next((t.get("value") for t in (tags or []) if t.get("key") == "account"), None)
         else:
             account = self.roster.account_of(source.nick)
-        if account and account != "*":
-            return f"irc:{self.network}:{account}"
-        return f"irc:{self.network}:{source}"
+        return account if account and account != "*" else None
 
     def _channel(self, chan: str) -> Channel:
         return Channel(key=f"{self._key_prefix}{chan.lower()}", name=chan, platform="irc")
@@ -427,41 +419,65 @@ class IrcAdapter(Delivery):
             return
         if private and command.startswith(("error:", "usage:")):
             return  # another bot's reply to our reply: never answer it (two bots would loop forever)
-        asker = irc_lower(source.nick)
-        if self.queue.waiting_for(asker) >= MAX_WAITING_LINES:
-            self._log_limited(f"flood{asker}", f"ignoring commands from {source.nick}: "
-                              f"{self.queue.waiting_for(asker)} lines of earlier answers still queued")
+        account = self._account(source, event.tags)
+        lane = f"account:{account}" if account else irc_lower(source.userhost)  # a new nick buys no new lane
+        waiting = self.delivery.waiting_for(lane)
+        if waiting >= MAX_WAITING_LINES:
+            self.delivery.log_limited(f"flood{lane}", f"ignoring commands from {source.nick} ({lane}): "
+                                      f"{waiting} lines of earlier answers still queued")
             return  # one person cannot bury the channel (or the queue) under answers
         self.stats["commands"] += 1
         channel = self._private(source.nick) if private else self._channel(event.target)
         target = source.nick if private else event.target
         if command.lstrip("!").strip().lower() == "more":
-            self._send_more(channel, target, asker)
+            self.delivery.more(channel, target, lane)
             return
-        msg = Message(text=command, actor=Actor(id=self.identity(source, event.tags), name=source.nick),
-                      channel=channel, at=self.now())
+        actor_id = f"{self._key_prefix}{account}" if account else f"{self._key_prefix}{source}"
+        msg = Message(text=command, actor=Actor(id=actor_id, name=source.nick), channel=channel, at=self.now())
         try:
             replies = self.bot.handle(msg)
             texts = [r.text for r in replies]
         except Exception as e:  # a locked database or a fault the core did not catch
-            log(f"core failed on a command from {source.nick}: {type(e).__name__}: {e}")
+            log.warning(f"core failed on a command from {source.nick}: {type(e).__name__}: {e}")
             texts = [BUSY_REPLY]
-        self.reply(channel, target, texts, asker)
+        self.delivery.reply(channel, target, texts, lane)
+
+    def _on_pong(self, conn, event) -> None:
+        token = ([event.target, *event.arguments] or [""])[-1] or ""
+        if token.startswith(PROBE):
+            self.delivery.on_pong(token)
 
     def _shutdown(self) -> None:
+        if self.conn.is_connected() and self.delivery.unconfirmed():
+            end = self._mono() + 2.0  # a short wait for the server to confirm what was written last
+            while self.delivery.unconfirmed() and self.conn.is_connected() and self._mono() < end:
+                self.reactor.process_once(timeout=0.05)
+        self.delivery.stopping()
         if self.conn.is_connected():
             try:
                 self.conn.disconnect("Goalkeeper stopping")
             except Exception as e:  # closing a broken socket: nothing left to save
-                log(f"while disconnecting: {type(e).__name__}: {e}")
-        if self._dropped_lines():
-            self._requeue_dropped()  # a reply cut by the stop goes out after the next start
+                log.warning(f"while disconnecting: {type(e).__name__}: {e}")
 
+    # -- what the delivery uses (delivery.Link) ---------------------------------------------------
 
-def serve(env: Mapping[str, str], bot, clock=None) -> None:
-    """`goalkeeper irc`: connect, join IRC_CHANNELS, serve until SIGTERM/SIGINT."""
-    adapter = IrcAdapter(IrcConfig.from_env(env), bot, clock)
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: adapter.stop())
-    adapter.run()
+    @property
+    def own_userhost(self) -> str:
+        return self._own_userhost
+
+    def writable(self) -> bool:
+        return self.registered and self.conn.is_connected()
+
+    def joined_as(self, channel: str) -> str | None:
+        return self.joined.get(irc_lower(channel))
+
+    def write(self, data: bytes) -> bool:
+        sock = self.conn.socket if self.conn.is_connected() else None
+        if sock is None:
+            return False
+        try:
+            sock.sendall(data)
+        except OSError as e:
+            self.conn.disconnect(f"write failed: {e}")
+            return False
+        return True

@@ -4,11 +4,13 @@ services account. The last two are plain objects fed the server's words; the ada
 from __future__ import annotations
 
 import base64
+import logging
 import random
-import sys
 
 import irc.client
 from jaraco.stream import buffer as jbuffer
+
+log = logging.getLogger("goalkeeper.irc")
 
 # asked for whenever the server offers them; `sasl` only when IRC_SASL_* is set
 WANTED_CAPS = ("account-tag", "extended-join", "account-notify", "multi-prefix", "chghost", "cap-notify")
@@ -25,10 +27,8 @@ _LOWER = str.maketrans("[]\\~", "{}|^")
 class CapNegotiation:
     """IRCv3 CAP LS 302 / REQ / ACK, then SASL PLAIN, then CAP END; `caps` holds what the server granted."""
 
-    def __init__(self, sasl_username: str | None = None, sasl_password: str | None = None,
-                 log=lambda text: None):
+    def __init__(self, sasl_username: str | None = None, sasl_password: str | None = None):
         self.sasl_username, self.sasl_password = sasl_username, sasl_password
-        self.log = log
         self.reset()
 
     def reset(self) -> None:
@@ -67,9 +67,9 @@ class CapNegotiation:
         if self.sasl_username:
             mechs = offered.get("sasl")
             if mechs is None:
-                self.log("the server does not offer SASL; continuing without logging in")
+                log.warning("the server does not offer SASL; continuing without logging in")
             elif mechs and "PLAIN" not in mechs.upper().split(","):
-                self.log(f"the server offers SASL {mechs} but not PLAIN; continuing without logging in")
+                log.warning(f"the server offers SASL {mechs} but not PLAIN; continuing without logging in")
             else:
                 want.append("sasl")
         if not want:
@@ -159,11 +159,6 @@ class Roster:
             self.accounts.pop(low_nick, None)
 
 
-def log(text: str) -> None:
-    """One line on stderr, never a traceback."""
-    print("goalkeeper irc: " + str(text).replace("\n", " ").replace("\r", " ")[:500], file=sys.stderr, flush=True)
-
-
 class Connection(irc.client.ServerConnection):
     """jaraco's connection with two changes: lenient decoding (invalid UTF-8 falls back to latin-1 and
     never raises in the reactor), and PRIVMSG/NOTICE delivered whole (jaraco splits CTCP out of the
@@ -175,7 +170,7 @@ class Connection(irc.client.ServerConnection):
         try:
             super()._process_line(line)
         except Exception as e:  # a malformed line or a handler fault: log it, keep reading
-            log(f"could not process a line from the server ({type(e).__name__}: {e}): {line[:200]!r}")
+            log.warning(f"could not process a line from the server ({type(e).__name__}: {e}): {line[:200]!r}")
 
     def _handle_message(self, arguments, command, source, tags):
         if len(arguments) < 2:

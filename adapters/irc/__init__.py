@@ -1,0 +1,29 @@
+"""`goalkeeper irc`: the core served on an IRC network.
+
+config (IRC_* variables), session (the connection, CAP, SASL, accounts, reconnect backoff), lines (cleaning,
+512-byte lines, pacing, paging), delivery (what goes out and what counts as sent), adapter (events -> Messages).
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Mapping
+
+from .adapter import IrcAdapter
+from .config import IrcConfig
+from .delivery import BUSY_REPLY
+
+__all__ = ["BUSY_REPLY", "IrcAdapter", "IrcConfig", "serve"]
+
+
+def serve(env: Mapping[str, str], bot, clock=None) -> None:
+    """`goalkeeper irc`: connect, join IRC_CHANNELS, serve until SIGTERM/SIGINT."""
+    adapter = IrcAdapter(IrcConfig.from_env(env), bot, clock)
+    root = logging.getLogger()
+    if not root.handlers and not logging.getLogger("goalkeeper").handlers:  # nobody configured logging
+        logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: adapter.stop())
+    adapter.run()
