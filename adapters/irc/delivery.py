@@ -1,9 +1,8 @@
 """What the IRC adapter sends: replies (paged in channels) and scheduled messages from the outbox, paced
 and taken in turn per person, and what counts as sent.
 
-A line counts as sent only once the server is known to have it: after each write the delivery asks
-`PING :gk-ack-N`, and the server's PONG (it handles a client's lines in order) confirms every line
-written before it. Lines written but not confirmed when the connection drops go out again after the
+A line counts as sent only once the server is known to have it: each write ends with `PING :gk-ack-N`,
+and the server's PONG (it handles a client's lines in order) confirms every line written before it. Lines written but not confirmed when the connection drops go out again after the
 reconnect, before anything newer; on stop, replies are dropped and unfinished outbox messages released.
 """
 from __future__ import annotations
@@ -49,8 +48,9 @@ class Delivery:
         self.lines_sent = 0
         self._inflight: set[int] = set()  # outbox ids whose lines are queued or unconfirmed
         self._unconfirmed: list[OutLine] = []  # written, in order, not yet confirmed by a PONG
-        self._probe: tuple[str, int] | None = None  # the PING token awaited, and how many lines it confirms
-        self._probes = 0
+        self._written = 0  # lines written on this connection; a probe confirms those up to its number
+        self._probes: dict[str, int] = {}  # PING token awaited -> lines written before it
+        self._serial = 0
         self._errors: dict[str, float] = {}
         self._mono = monotonic
 
@@ -90,7 +90,7 @@ class Delivery:
 
     def pump(self) -> None:
         """Write what the bucket allows in one write (several small writes would wait on each other: Nagle,
-        delayed ACKs), followed by a PING unless one is already awaited."""
+        delayed ACKs), followed by the PING whose answer confirms them."""
         if not self.link.writable():
             return
         batch = self.queue.take(self._ready)
@@ -104,31 +104,25 @@ class Delivery:
                 raw = b""
             data.append(raw)
         self._unconfirmed.extend(batch)
-        probe = self._next_probe() if self._probe is None else b""
-        if not self.link.write(b"".join(data) + probe):
+        self._written += len(batch)
+        self._serial += 1
+        token = f"{PROBE}{self._serial}"
+        self._probes[token] = self._written
+        if not self.link.write(b"".join(data) + f"PING :{token}\r\n".encode()):
             self.dropped()
             return
         self.lines_sent += sum(1 for raw in data if raw)
 
-    def _next_probe(self) -> bytes:
-        self._probes += 1
-        token = f"{PROBE}{self._probes}"
-        self._probe = (token, len(self._unconfirmed))
-        return f"PING :{token}\r\n".encode()
-
     def on_pong(self, token: str) -> None:
         """The server answered a probe: every line written before it has reached the server."""
-        if self._probe is None or token != self._probe[0]:
+        upto = self._probes.pop(token, None)
+        if upto is None:
             return
-        count = self._probe[1]
-        self._probe = None
+        count = len(self._unconfirmed) - (self._written - upto)
         done, self._unconfirmed = self._unconfirmed[:count], self._unconfirmed[count:]
         for line in done:
             if line.on_confirmed is not None:
                 line.on_confirmed()
-        if self._unconfirmed and self.link.writable():  # lines written while this probe was out
-            if not self.link.write(self._next_probe()):
-                self.dropped()
 
     def unconfirmed(self) -> int:
         return len(self._unconfirmed)
@@ -140,7 +134,8 @@ class Delivery:
                      "after reconnecting")
         self.queue.give_back(self._unconfirmed)
         self._unconfirmed = []
-        self._probe = None
+        self._written = 0
+        self._probes.clear()
 
     def stopping(self) -> None:
         """The process stops: outbox messages not confirmed whole go back to the outbox (sent again after the
