@@ -14,6 +14,7 @@ import pytest
 
 from adapters.irc.lines import split_text
 from bot.model import Actor, Channel, Message
+from storage.sqlite import Store
 from tests.fixtures_irc import INSP_NETWORK, SERVER_NAME, IrcClient, bot_reply, bot_says, connect_all
 
 NG = SERVER_NAME  # ngircd's network name in identities (the bot's IRC_NETWORK in these tests)
@@ -21,6 +22,11 @@ NG = SERVER_NAME  # ngircd's network name in identities (the bot's IRC_NETWORK i
 
 def _goal_id(text: str) -> str:
     return re.search(r"#(\d+)", text).group(1)
+
+
+# what someone holding the owner's nick (not the owner's account) tries; each is refused, nothing changes
+IMPOSTOR_LINES = ["!goal hit {gid} it was me", "!goal status {gid} at-risk", "!goal edit {gid} owner:me",
+                  "!goal edit {gid} title:Mine now", "!goal delete {gid}", "!goal miss {gid}"]
 
 
 # -- 1. owner:<nick> names the services account, never whoever holds the nick now --------------------------
@@ -44,11 +50,14 @@ def test_owner_by_nick_is_never_the_impostor_holding_that_nick_on_ngircd(ngircd,
     ann.say("#owner", "!goal add Budget owner:greg")
     gid = _goal_id(bot_says(ann, "gkbot", "#owner", m)[0])
     bot_says(mallory, "gkbot", "#owner", mm)  # mallory has read ann's answer: the mark below is clean
-    m = mallory.mark()
-    mallory.say("#owner", f"!goal hit {gid} it was me")
-    said = bot_says(mallory, "gkbot", "#owner", m, count=2)
-    assert said[0].startswith(f"error: only greg (owner)") and said[1].startswith("usage: "), said
-    budget = next(g for g in bot.store.export()["goals"] if str(g["id"]) == gid)
+    before = bot.store.export()
+    for line in IMPOSTOR_LINES:
+        m = mallory.mark()
+        mallory.say("#owner", line.format(gid=gid))
+        said = bot_says(mallory, "gkbot", "#owner", m, count=2)
+        assert said[0].startswith(f"error: only greg (owner)") and said[1].startswith("usage: "), (line, said)
+    assert bot.store.export() == before  # nothing changed
+    budget = next(g for g in before["goals"] if str(g["id"]) == gid)
     assert (budget["owner"], budget["status"]) == (f"irc:{NG}:greg", None)
     assert budget["creator"] == f"irc:{NG}:ann!~ann@127.0.0.1"
     mallory.close()
@@ -173,3 +182,26 @@ def test_a_server_killed_mid_reply_every_line_arrives_once_in_channel_and_privat
     assert bot.adapter.stats["welcomes"] == 2
     pub.close()
     priv.close()
+
+
+def test_a_scheduled_message_cut_by_a_stop_is_finished_after_the_next_start_each_line_once(ngircd, run_bot,
+                                                                                          tmp_path):
+    db = str(tmp_path / "scheduled.db")
+    bot = run_bot(ngircd, ["#sched"], wait=False, db=db, IRC_RATE="4", IRC_BURST="1")
+    reader = IrcClient(ngircd.port, "sreader")
+    connect_all(reader, join=("#sched",))
+    bot.wait_joined()
+    text = "\n".join(f"digest line {i:02d}" for i in range(20))
+    m = reader.mark()
+    bot.bot.enqueue(f"irc:{NG}:#sched", "irc", text, datetime.now(timezone.utc))
+    bot_says(reader, "gkbot", "#sched", m, count=5)
+    bot.stop()  # mid-message: the rest goes back to the outbox
+    run_bot(ngircd, ["#sched"], db=db)
+    bot_says(reader, "gkbot", "#sched", m, count=20, timeout=20)
+    time.sleep(0.5)  # two more passes of the new process: nothing comes twice
+    assert [l.body for l in reader.matching(r"^:gkbot!\S+ PRIVMSG #sched :", m)] == text.split("\n")
+    store = Store(db)
+    rows = store.outbox()
+    assert len(rows) == 2 and all(r["delivered_at"] for r in rows)  # the message, and what was left of it
+    store.close()
+    reader.close()

@@ -45,8 +45,8 @@ class Delivery:
         self.now, self.worker, self.key_prefix = now, worker, key_prefix
         self.queue = SendQueue(TokenBucket(cfg.rate, cfg.burst, monotonic))
         self.pager = Pager(cfg.channel_lines)
-        self.lines_sent = 0
-        self._inflight: set[int] = set()  # outbox ids whose lines are queued or unconfirmed
+        self._inflight: dict[int, str] = {}  # outbox id -> channel key, while its lines are queued or unconfirmed
+        self._begun: set[int] = set()  # outbox ids of which the server has confirmed some lines
         self._unconfirmed: list[OutLine] = []  # written, in order, not yet confirmed by a PONG
         self._written = 0  # lines written on this connection; a probe confirms those up to its number
         self._probes: dict[str, int] = {}  # PING token awaited -> lines written before it
@@ -111,7 +111,6 @@ class Delivery:
         if not self.link.write(b"".join(data) + f"PING :{token}\r\n".encode()):
             self.dropped()
             return
-        self.lines_sent += sum(1 for raw in data if raw)
 
     def on_pong(self, token: str) -> None:
         """The server answered a probe: every line written before it has reached the server."""
@@ -138,16 +137,27 @@ class Delivery:
         self._probes.clear()
 
     def stopping(self) -> None:
-        """The process stops: outbox messages not confirmed whole go back to the outbox (sent again after the
-        next start); answers to commands are dropped, never carried across a restart."""
+        """The process stops: what is left of an outbox message goes back to the outbox (the part not yet
+        confirmed, as a message of its own, if the server has the first lines); answers to commands are
+        dropped, never carried across a restart."""
         self.dropped()
         replies = 0
+        rest: dict[int, list[str]] = {}
         for line in self.queue.drain():
             if line.outgoing_id is None:
                 replies += 1
-            elif line.outgoing_id in self._inflight:
-                self._inflight.discard(line.outgoing_id)
-                self._safely("release", self.core.release, line.outgoing_id)
+            else:
+                rest.setdefault(line.outgoing_id, []).append(line.text)
+        for oid, texts in rest.items():
+            key = self._inflight.pop(oid, None)
+            if key is None:
+                continue
+            if oid not in self._begun:
+                self._safely("release", self.core.release, oid)
+            elif self._safely("requeue", self.core.enqueue, key, "irc", "\n".join(texts), self.now()) is not None:
+                self._safely("mark", self.core.mark_delivered, oid, self.now())
+            else:
+                self._safely("release", self.core.release, oid)  # sent again whole: better twice than never
         if replies:
             log.info(f"stopping: {replies} lines of replies not sent (replies do not outlive the process)")
 
@@ -178,14 +188,16 @@ class Delivery:
         lines = split_text(out.text, self.budget(target))
 
         def delivered() -> None:
-            self._inflight.discard(out.id)
+            self._inflight.pop(out.id, None)
+            self._begun.discard(out.id)
             self._safely("mark", self.core.mark_delivered, out.id, self.now())
 
         if not lines:
             delivered()
             return True
-        self._inflight.add(out.id)
-        batch = [OutLine(target, line, outgoing_id=out.id) for line in lines]
+        self._inflight[out.id] = out.channel_key
+        batch = [OutLine(target, line, outgoing_id=out.id, on_confirmed=lambda: self._begun.add(out.id))
+                 for line in lines]
         batch[-1].on_confirmed = delivered
         self.queue.extend(batch)
         self.pump()
