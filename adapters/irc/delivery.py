@@ -117,6 +117,8 @@ class Delivery:
         upto = self._probes.pop(token, None)
         if upto is None:
             return
+        for earlier in [t for t, n in self._probes.items() if n <= upto]:  # their answers were lost: covered now
+            del self._probes[earlier]
         count = len(self._unconfirmed) - (self._written - upto)
         done, self._unconfirmed = self._unconfirmed[:count], self._unconfirmed[count:]
         for line in done:

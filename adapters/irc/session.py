@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import logging
 import random
+import socket
 
 import irc.client
 from jaraco.stream import buffer as jbuffer
@@ -166,6 +167,10 @@ class Connection(irc.client.ServerConnection):
 
     buffer_class = jbuffer.LenientDecodingLineBuffer
 
+    def process_data(self):
+        super().process_data()
+        quick_ack(self.socket)
+
     def _process_line(self, line):
         try:
             super()._process_line(line)
@@ -179,6 +184,16 @@ class Connection(irc.client.ServerConnection):
         public = irc.client.is_channel(target)
         kind = ("pubmsg" if public else "privmsg") if command == "privmsg" else ("pubnotice" if public else "privnotice")
         self._handle_event(irc.client.Event(kind, source, target, [text], tags))
+
+
+def quick_ack(sock) -> None:
+    """Acknowledge the server's next lines at once. Each write ends with a PING; if the bot delayed its ACK
+    of the PONG (40 ms on Linux), a server without TCP_NODELAY would hold the next command for it (Nagle)."""
+    if sock is not None and hasattr(socket, "TCP_QUICKACK"):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+        except OSError:
+            pass  # closed meanwhile: the reactor notices
 
 
 class Reactor(irc.client.Reactor):
