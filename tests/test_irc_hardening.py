@@ -55,7 +55,7 @@ def test_owner_by_nick_is_never_the_impostor_holding_that_nick_on_ngircd(ngircd,
         m = mallory.mark()
         mallory.say("#owner", line.format(gid=gid))
         said = bot_says(mallory, "gkbot", "#owner", m, count=2)
-        assert said[0].startswith(f"error: only greg (owner)") and said[1].startswith("usage: "), (line, said)
+        assert said[0].startswith("error: only greg (owner)") and said[1].startswith("usage: "), (line, said)
     assert bot.store.export() == before  # nothing changed
     budget = next(g for g in before["goals"] if str(g["id"]) == gid)
     assert (budget["owner"], budget["status"]) == (f"irc:{NG}:greg", None)

@@ -15,7 +15,6 @@ import irc.client
 from bot.model import Channel
 
 from .lines import LINE_LIMIT, OutLine, Pager, SendQueue, TokenBucket, relay_budget, split_text
-from .session import irc_lower
 
 log = logging.getLogger("goalkeeper.irc")
 
