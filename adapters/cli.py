@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 
@@ -15,10 +16,18 @@ from bot.config import Config, ConfigError
 FORMATS = ("md", "html", "wiki")
 
 
-def _store_open_error():
-    from adapters.bootstrap import StoreOpenError
+LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s: %(message)s"  # one format for every process
 
-    return StoreOpenError
+
+def _logging() -> None:
+    """Goalkeeper's own logger (and its children: goalkeeper.irc, goalkeeper.slack) to standard error."""
+    log = logging.getLogger("goalkeeper")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
 
 
 def parse_now(text: str | None, tz: str):
@@ -27,10 +36,15 @@ def parse_now(text: str | None, tz: str):
 
     if not text:
         return None
+    from bot.when import MAX_YEAR, MIN_YEAR
+
     try:
-        return parse_iso(text, zone(tz))
+        now = parse_iso(text, zone(tz))
     except ValueError:
         raise ConfigError(f"--now: {text!r} is not an ISO 8601 time (like 2016-01-04T10:00)") from None
+    if not MIN_YEAR <= now.year <= MAX_YEAR:
+        raise ConfigError(f"--now: {text!r} is outside the years {MIN_YEAR}-{MAX_YEAR}")
+    return now
 
 
 def start(env, now_text: str | None = None):
@@ -72,6 +86,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _logging()
     args = parser().parse_args(argv)
     if not args.cmd:
         parser().print_help()
@@ -83,10 +98,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `goalkeeper tick | head -1`: what was not printed stays queued
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as e:
-        if isinstance(e, _store_open_error()):
+        from adapters.bootstrap import StoreOpenError
+        from bot.ports import StoreError
+
+        if isinstance(e, StoreOpenError):
             print(f"goalkeeper: {e}", file=sys.stderr)
             return 2
+        if isinstance(e, StoreError):  # busy, read-only, full, gone: one line for cron, nothing lost
+            print(f"goalkeeper: error: the database could not be used ({type(e).__name__}: {e}); "
+                  "nothing was lost, the next run retries", file=sys.stderr)
+            return 1
         raise
 
 
@@ -146,6 +171,10 @@ def _import(path: str, env) -> int:
     try:
         raw = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
         doc = json.loads(raw)
+    except RecursionError:
+        print(f"goalkeeper: error: {path} is nested too deeply to be an export; nothing was imported",
+              file=sys.stderr)
+        return 1
     except OSError as e:
         print(f"goalkeeper: error: cannot read {path}: {e.strerror}", file=sys.stderr)
         return 1

@@ -26,8 +26,8 @@ def message_for(line: str, user: str, channel: Channel, at: datetime) -> Message
 def run(bot, channel_name: str, user: str, clock: Callable[[], datetime],
         stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     channel = console_channel(channel_name)
-    if hasattr(stdin, "reconfigure"):  # bytes that are not UTF-8 reach the core (as U+FFFD), never a crash
-        stdin.reconfigure(errors="surrogateescape")
+    if hasattr(stdin, "reconfigure"):  # bytes that are not UTF-8 reach the core (as U+FFFD), never a crash;
+        stdin.reconfigure(errors="surrogateescape", newline=None)  # CR, LF and CRLF each end a line
     interactive = stdin.isatty() and stdout.isatty()
     if interactive:
         _history()
@@ -41,7 +41,7 @@ def run(bot, channel_name: str, user: str, clock: Callable[[], datetime],
             return 0
         if not interactive and line == "":
             return 0
-        line = line.rstrip("\r\n")
+        line = line.rstrip("\r\n").lstrip("\ufeff")  # a byte-order mark is no part of a command
         if not line.strip():
             continue
         for reply in bot.handle(message_for(line, user, channel, clock())):

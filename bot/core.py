@@ -53,14 +53,14 @@ class Goalkeeper:
         except UsageError as e:
             return [self.error(r, str(e), e.usage or usage)]
         except StoreBusy as e:
-            self.log(f"goalkeeper: database busy: {e}")
+            self.log(f"database busy: {e}")
             return [self.error(r, "the database is busy (another process holds it); nothing was changed, try again",
                                usage)]
         except StoreUnavailable as e:
-            self.log(f"goalkeeper: database unavailable: {e}")
+            self.log(f"database unavailable: {e}")
             return [self.error(r, f"the database is unreachable ({e}); nothing was changed, try again later", usage)]
         except Exception as e:  # every unexpected fault becomes a logged incident and a short apology
-            self.log(f"goalkeeper: incident on {text[:80]!r}: {type(e).__name__}: {e}")
+            self.log(f"incident on {text[:80]!r}: {type(e).__name__}: {e}")
             self.log("".join(traceback.format_exception(e)).rstrip())
             return [self.error(r, "something went wrong on our side; nothing was changed (the incident is logged)",
                                usage)]

@@ -36,7 +36,8 @@ def sparkline(values: list[float]) -> str:
     if hi == lo:
         return SPARK[3] * len(values)
     top = len(SPARK) - 1
-    return "".join(SPARK[round((v - lo) / (hi - lo) * top)] for v in values)
+    span = hi / 2 - lo / 2  # halves: the range of two huge values of opposite sign stays finite
+    return "".join(SPARK[min(top, max(0, round((v / 2 - lo / 2) / span * top)))] for v in values)
 
 
 def clip(text: str, n: int) -> str:

@@ -33,3 +33,19 @@ def channel_team_name(channel_name: str) -> str:
     """The team of a channel nobody named: the channel's own name, made a valid team name."""
     name = re.sub(r"[^\w.-]+", "-", channel_name.lstrip("#&!+")).strip("-")[:MAX_NAME]
     return name.lower() or "general"
+
+# a KPI value or target: finite and far from float's edge, so sums, differences and charts stay finite
+MAX_VALUE = 1e15
+
+
+def check_value(value: float, what: str, usage: str) -> float:
+    if value != value or abs(value) > MAX_VALUE:
+        raise UsageError(f"a {what} is a finite number of at most {MAX_VALUE:.0e} in size", usage)
+    return value
+
+
+def is_clean(text: str) -> bool:
+    """Text as a command would store it: no control characters, formatting codes or stray surrogates."""
+    from .grammar import clean
+
+    return clean(text) == text

@@ -182,7 +182,7 @@ class Scheduler:
                                                   days=d.days)
                 except Exception as e:  # one team's bad data must not hold up the others; a later pass retries it
                     cache[k] = None
-                    self.log(f"goalkeeper: schedule: cannot build the {d.kind} of {d.team}: {type(e).__name__}: {e}")
+                    self.log(f"schedule: cannot build the {d.kind} of {d.team}: {type(e).__name__}: {e}")
             if cache[k] is not None:
                 out[id(d)] = cache[k]
         return out

@@ -60,6 +60,7 @@ from datetime import date, datetime, timedelta
 from bot.quarters import Quarter, QuarterError, parse_quarter, quarter_of
 
 MAX_WHEN_LENGTH = 100
+MIN_YEAR, MAX_YEAR = 1970, 2200  # the years a `<when>` may name (quarter labels use the same bound)
 
 WHEN_USAGE = (
     "a date is e.g. next friday, in 2 weeks, 2016-01-22, Jan 22, tomorrow, "
@@ -101,6 +102,7 @@ _SPACES = re.compile(r"\s+")
 _PREFIX = re.compile(r"^(?:on|by)\s+")
 
 _ISO = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})$")
+_NUMERIC = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{2}|\d{4})$")
 _ISO_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _ISO_DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[t ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)\s?(z|[+-]\d{2}:?\d{2})?$")
 # "jan 22", "january 22nd", "jan 22 2016", "jan 22, 2016"
@@ -276,6 +278,8 @@ def parse_when(text: str, now: datetime, fiscal_start: int = 1) -> date:
         raise
     except (OverflowError, ValueError):  # date arithmetic past year 9999
         raise WhenError(f"'{_shown(raw)}' is too far away to be a date I can use") from None
+    if not MIN_YEAR <= result.year <= MAX_YEAR:
+        raise WhenError(f"'{_shown(raw)}' is {result.isoformat()}: a date is in the years {MIN_YEAR}-{MAX_YEAR}")
     return result
 
 
@@ -303,6 +307,9 @@ def _fast(t: str, today: date, now: datetime, fiscal_start: int, raw: str) -> da
             return _month_day(today, _MONTHS[m.group(2)], int(m.group(1)), m.group(3), raw)
         if t.isdigit():
             raise _unreadable(raw)  # a bare number is not guessed at
+        m = _NUMERIC.match(t)
+        if m:
+            _refuse_ambiguous(m, raw)
         m = _N_FROM.match(t)
         if m:
             return _shift(today, _number(m.group(1)), m.group(2))
@@ -311,6 +318,11 @@ def _fast(t: str, today: date, now: datetime, fiscal_start: int, raw: str) -> da
     m = _MONTH_DAY.match(t)
     if m:
         return _month_day(today, _MONTHS[m.group(1)], int(m.group(2)), m.group(3), raw)
+    if t in _MONTHS:  # a month alone is no day: say which
+        name = calendar.month_name[_MONTHS[t]]
+        raise WhenError(f"'{_shown(raw)}' is a month, not a day: say end of {name} or {name[:3]} 22")
+    if len(t) <= 2 and t.isalpha():
+        raise _unreadable(raw)  # a letter or two is a typo, not a date
     m = _WEEKDAY.match(t)
     if m:
         return _weekday(today, m.group(1), _WEEKDAYS[m.group(2)])
@@ -334,6 +346,17 @@ def _fast(t: str, today: date, now: datetime, fiscal_start: int, raw: str) -> da
     if t == "next year":
         return date(today.year + 1, 1, 1)
     return None
+
+
+def _refuse_ambiguous(m: re.Match, raw: str) -> None:
+    """`16-12-31` or `03/04/2016`: which part is the year, the month, the day? Only an unambiguous order passes."""
+    a, b, c = int(m.group(1)), int(m.group(3)), m.group(4)
+    if len(c) == 2:
+        raise WhenError(f"'{_shown(raw)}' could be read in several orders: write the year in full, "
+                        "like 2016-12-31")
+    if a <= 12 and b <= 12 and a != b:
+        raise WhenError(f"'{_shown(raw)}' could be day-month or month-day: write it as "
+                        f"{c}-{b:02d}-{a:02d} or {c}-{a:02d}-{b:02d}")
 
 
 def _month_day(today: date, m: int, d: int, year: str | None, raw: str) -> date:

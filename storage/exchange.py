@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import json
 
-from bot.model import STATUSES
+from bot.when import WEEKDAYS
+
+from .document import check_or_raise
 
 VERSION = 1
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 class ImportError_(ValueError):
@@ -109,8 +110,7 @@ def _need(obj: dict, key: str, where: str):
 
 def import_(store, doc: dict) -> dict:
     """Load a document into an empty store, in one transaction; returns counts."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("goals", []), list):
-        raise ImportError_("not a Goalkeeper export (a JSON object with goals, learnings, kpis, teams)")
+    check_or_raise(doc, ImportError_)
     if store.one("SELECT (SELECT COUNT(*) FROM goals) + (SELECT COUNT(*) FROM teams) + (SELECT COUNT(*) FROM kpis)"
                  " + (SELECT COUNT(*) FROM learnings) AS n")["n"]:
         raise ImportError_("the store is not empty: import goes into an empty store (set GOALKEEPER_DB to a new file)")
@@ -138,8 +138,6 @@ def import_(store, doc: dict) -> dict:
         for p in doc.get("people", []):
             conn.execute("INSERT INTO people (id, name, seen_at) VALUES (?, ?, ?)", (p["id"], p["name"], p["seen_at"]))
         for g in doc.get("goals", []):
-            if g.get("status") is not None and g["status"] not in STATUSES:
-                raise ImportError_(f"goal {g.get('id')} has an unknown status {g['status']!r}")
             conn.execute(
                 "INSERT INTO goals (id, title, team, quarter, owner, creator, kind, due, status, note, deleted,"
                 " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

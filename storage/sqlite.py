@@ -7,8 +7,10 @@ about eleven statements a call.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
+import urllib.parse
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Iterable
@@ -80,14 +82,17 @@ class Store:
             self._local.conn = None
 
     def _migrate(self) -> None:
-        conn = self._connect(rows_as_dicts=False)
-        try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version == SCHEMA_VERSION:
-                return
-            self._refuse_unknown(conn, version)
-        finally:
-            conn.close()
+        if os.path.exists(self.path) and os.path.getsize(self.path):
+            # looked at read-only first: a file that is not ours must not get even a WAL header from us
+            conn = sqlite3.connect(f"file:{urllib.parse.quote(os.path.abspath(self.path))}?mode=ro", uri=True,
+                                   timeout=self.busy_timeout_ms / 1000)
+            try:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version == SCHEMA_VERSION:
+                    return
+                self._refuse_unknown(conn, version)
+            finally:
+                conn.close()
         import sqlite_utils
 
         from .migrations import migrations

@@ -88,6 +88,21 @@ BAD = [
     "team set ops tz:Not/AZone",
     "help nosuchcommand",
     "x" * 9000,
+    # found by the hostile campaign (issue 11): values and dates no person means
+    "kpi time-to-merge 1e308",
+    "kpi time-to-merge -1e308",
+    "kpi time-to-merge 1e16",
+    "kpi time-to-merge nan",
+    "kpi time-to-merge inf",
+    "kpi add big target:1e300",
+    "goal add Thing due:9999-12-31",
+    "goal add Thing due:2201-01-01",
+    "goal add Thing due:in 300 years",
+    "goal add Thing due:a",
+    "goal add Thing due:jan",
+    "goal add Thing due:16-12-31",
+    "goal add Thing due:03/04/2016",
+    "review date 9999-12-30",
 ]
 
 

@@ -133,7 +133,7 @@ def test_bytes_that_are_not_utf8_and_control_characters(cli, tmp_path):
 
     env = {"GOALKEEPER_DB": db, "PYTHONPATH": ROOT, "PATH": os.environ.get("PATH", ""), "LC_ALL": "C.UTF-8"}
     p = subprocess.run([sys.executable, "-m", "adapters.cli", "console", "--channel", "#日本"],
-                       input=b"goal add \xff\xfe bytes\nlearning 1 l\x00ea\rrn\x01ing\t\x0312,4col\n",
+                       input=b"goal add \xff\xfe bytes\nlearning 1 l\x00ea\x1brn\x01ing\t\x0312,4col\n",  # a lone CR ends a line
                        capture_output=True, env=env)
     assert p.returncode == 0 and p.stderr == b"", p.stderr
     assert p.stdout.decode().startswith("#1 \ufffd\ufffd bytes · 日本 ·")

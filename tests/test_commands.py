@@ -137,11 +137,13 @@ def test_kpi_values_with_units_and_percent(chat):
 
 
 def test_kpi_list_counts_this_quarter_only(chat):
-    chat.say("kpi add time-to-merge unit:min better:down")
-    chat.say("kpi time-to-merge 15")
+    chat.at("2015-12-10T10:00:00+00:00").say("kpi add time-to-merge unit:min better:down")
+    chat.say("kpi time-to-merge 15")                               # FY2016Q2
     chat.at("2016-01-05T10:00:00+00:00").say("kpi time-to-merge 11")
-    assert "11 min (first value this quarter)" not in chat.say("kpi list")
+    chat.say("kpi time-to-merge 9")
+    assert chat.say("kpi list") == "releng KPIs · FY2016Q3\ntime-to-merge: 11 min -> 9 min (better)"
     chat.at("2016-04-02T10:00:00+00:00")
+    assert chat.say("kpi list") == "releng KPIs · FY2016Q4\ntime-to-merge: no value this quarter"
     assert chat.say("kpi time-to-merge 6") == "time-to-merge: 6 min (first value this quarter)"
 
 

@@ -122,6 +122,19 @@ def test_a_digest_reflects_exactly_the_changes_of_its_week(tmp_path):
     assert 'New learnings (1):\n  #4: "after the slot"' in third
 
 
+def test_a_digest_week_runs_from_just_after_the_last_slot_to_this_slot_inclusive(tmp_path):
+    w = World(tmp_path / "gk.db")
+    releng(w, at("2016-01-01T00:00Z"))                                   # Mondays 09:00 PST = 17:00Z
+    w.say("#releng", "goal add At the first slot", at("2016-01-04T17:00Z"))
+    first = block(w.tick(at("2016-01-04T17:00Z")), "#releng")
+    w.say("#releng", "goal add A second after it", at("2016-01-04T17:00:01Z"))
+    w.say("#releng", "goal add At the next slot", at("2016-01-11T17:00Z"))
+    second = block(w.tick(at("2016-01-11T17:00Z")), "#releng")
+    assert changes(first) == " (1 change):\n  #1 At the first slot: added (greg)\n"
+    assert changes(second) == (" (2 changes):\n  #2 A second after it: added (greg)\n"
+                               "  #3 At the next slot: added (greg)\n")
+
+
 def test_the_week_of_a_digest_is_seven_local_days_across_a_dst_change(tmp_path):
     w = World(tmp_path / "gk.db")
     releng(w, at("2016-03-01T00:00Z"))
@@ -174,11 +187,20 @@ def test_short_digest_fits_in_eight_irc_lines_and_long_is_bounded(tmp_path):
     lines = short.splitlines()
     assert len(lines) <= 8
     assert all(len(line.encode()) <= 400 for line in lines)
-    assert "and " in short and "more" in short
+    # each packed line: the items shown plus "and N more" are exactly the total in its head
+    attention = next(l for l in lines if l.startswith("Needs attention: "))
+    assert attention.count(" (no status)") + 245 == 250 and attention.endswith(" and 245 more")
+    assert lines[-1].startswith("KPIs: ") and lines[-1].count(" min ") + 26 == 30 and lines[-1].endswith(" and 26 more")
+    learned = next(l for l in lines if l.startswith("New learnings (500): "))
+    assert learned.count('"learned') + 498 == 500 and learned.endswith(" and 498 more")
     for platform in ("console", "slack"):
         text = build_digest(w.store, Config(), "releng", now, renderer_for(platform))
         assert len(text.splitlines()) <= 60 and len(text) <= 12_000
-        assert "and 290 more" in text or "more" in text
+        rows = text.splitlines()
+        # 50 per open status and 150 without one, five of each shown; 450 changes, 12 shown; 500 learnings, 8; 30 KPIs, 10
+        assert [r.rsplit(" and ", 1)[-1] for r in rows[2:6]] == ["45 more", "45 more", "45 more", "145 more"]
+        assert [r[len(r) - len(r.lstrip()):] for r in rows if r.strip().startswith("and ")] == [
+            "and 438 more", "and 492 more (learnings)", "and 20 more (kpi list)"]
     # the chat command on IRC gives the short form
     from bot.model import Actor, Channel, Message
 

@@ -307,7 +307,6 @@ def test_a_year_pass_by_pass(tmp_path):
     assert at("2016-10-01T16:00Z") in syd and at("2016-04-02T15:30Z") in syd
     ber = sorted(k[2] for k in digests if k[0] == "#berlin-night")
     assert at("2016-03-27T01:00Z") in ber and at("2016-10-30T00:30Z") in ber
-    assert elapsed < 60
 
 
 # -- exactly once, case by case ------------------------------------------------------------------
@@ -365,9 +364,6 @@ def test_review_set_after_a_reminder_time_does_not_send_it_late(tmp_path):
     setup_team(w, at("2016-01-04T18:00Z"), review=None)
     w.say("#releng", "digest off", at("2016-01-04T18:00Z"))
     w.say("#releng", "review date 2016-01-22", at("2016-01-12T20:00Z"))  # 14-day slot (Jan 8) already passed
-    # review_set_at is what `review date` records (see the request to the lead); set here as it would
-    with w.store.write() as conn:
-        conn.execute("UPDATE teams SET review_set_at = ? WHERE name = 'releng'", ("2016-01-12T20:00:00+00:00",))
     assert w.tick(at("2016-01-12T20:05Z")) == ""
     assert "in 7 days" in w.tick(at("2016-01-15T17:00Z"))
 

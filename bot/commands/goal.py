@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from ..limits import MAX_TEXT, MAX_TITLE, check_text
-from ..format import fmt_date, goal_line
+from ..format import goal_line
 from ..grammar import UsageError, first_word, no_words, parse_id, split_options
 from ..model import KINDS, STATUSES, Reply
 from ..quarters import quarter_of

@@ -1,7 +1,7 @@
 """kpi add <name> ... | kpi <name> <value> | kpi list"""
 from __future__ import annotations
 
-from ..limits import check_name
+from ..limits import check_name, check_value
 from ..format import fmt_value, kpi_change
 from ..grammar import UsageError, first_word, no_words, parse_number, split_options
 from ..model import Reply
@@ -32,6 +32,7 @@ def kpi_add(ctx, rest: str) -> Reply:
             target, tunit = parse_number(opts["target"])
         except ValueError:
             raise UsageError(f"target:{opts['target'][:40]} is not a number", ADD) from None
+        check_value(target, "target", ADD)
         if tunit and unit and tunit.lower() != unit.lower():
             raise UsageError(f"target:{opts['target'][:40]} is not in {unit}", ADD)
     better = opts.get("better", "up").strip().lower()
@@ -84,6 +85,7 @@ def kpi_record(ctx, rest: str) -> Reply:
         value, unit = parse_number(value_text)
     except ValueError:
         raise UsageError(f"{value_text[:40]!r} is not a number", RECORD) from None
+    check_value(value, "KPI value", RECORD)
     if unit and (not kpi["unit"] or unit.lower() != kpi["unit"].lower()):
         raise UsageError(f"{kpi['name']} is measured in {kpi['unit'] or 'plain numbers'}, not {unit[:20]!r}", RECORD)
     tz = ctx.team_tz(team)
