@@ -5,7 +5,6 @@ config (IRC_* variables), session (the connection, CAP, SASL, accounts, reconnec
 """
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from typing import Mapping
@@ -20,9 +19,6 @@ __all__ = ["BUSY_REPLY", "IrcAdapter", "IrcConfig", "serve"]
 def serve(env: Mapping[str, str], bot, clock=None) -> None:
     """`goalkeeper irc`: connect, join IRC_CHANNELS, serve until SIGTERM/SIGINT."""
     adapter = IrcAdapter(IrcConfig.from_env(env), bot, clock)
-    root = logging.getLogger()
-    if not root.handlers and not logging.getLogger("goalkeeper").handlers:  # nobody configured logging
-        logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: adapter.stop())
