@@ -175,7 +175,7 @@ def test_pager_shows_seven_lines_and_an_offer_then_pages_the_rest():
 
 
 def test_cap_negotiation_requests_what_is_offered_then_sasl_then_ends():
-    from adapters.irc.session import CapNegotiation
+    from adapters.irc.caps import CapNegotiation
 
     c = CapNegotiation("gk", "pw")
     assert c.on_cap(["LS", "*", "multi-prefix account-tag"], False) == []  # more LS lines follow
@@ -191,7 +191,7 @@ def test_cap_negotiation_requests_what_is_offered_then_sasl_then_ends():
 
 
 def test_cap_negotiation_without_sasl_offered_or_wanted(caplog):
-    from adapters.irc.session import CapNegotiation
+    from adapters.irc.caps import CapNegotiation
 
     c = CapNegotiation("gk", "pw")
     assert c.on_cap(["LS", "multi-prefix"], False) == ["CAP REQ :multi-prefix"]
