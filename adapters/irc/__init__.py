@@ -1,7 +1,8 @@
 """`goalkeeper irc`: the core served on an IRC network.
 
-config (IRC_* variables), session (the connection, CAP, SASL, accounts, reconnect backoff), lines (cleaning,
-512-byte lines, pacing, paging), delivery (what goes out and what counts as sent), adapter (events -> Messages).
+config (IRC_* variables); session (the connection kept up: connecting, nick, joins, keepalive, reconnect),
+caps (CAP and SASL); roster (who is logged in to which account); lines (cleaning, 512-byte lines, pacing in
+turns, paging); delivery (what goes out, and what counts as sent); adapter (events -> Messages -> the core).
 """
 from __future__ import annotations
 
