@@ -257,9 +257,7 @@ def seed_goals(conn, n: int, team: str = TEAM, quarter: str | None = None, *, pe
         title = f"Goal {gid}: migrate service {i % 97} to the new platform"
         goals.append((gid, title, team, quarter, owner, owner, "core" if i % 3 == 0 else "strategic", None,
                       status, None, 0, old, changed))
-        changes = {"title": [None, title], "team": [None, team], "quarter": [None, quarter], "owner": [None, owner],
-                   "kind": [None, "core" if i % 3 == 0 else "strategic"], "due": [None, None]}
-        events.append((gid, old, owner, "create", json.dumps(changes), None))
+        # the create event: written by the store's goal_created trigger
         if status:
             events.append((gid, changed, owner, "status", json.dumps({"status": [None, status]}), None))
     conn.executemany(
@@ -310,10 +308,10 @@ def seeded_store(path: str, goals: int, *, learnings_per_goal: float = 0.0, team
 
 def console_bot(path: str, **env):
     """(store, bot) built by the composition root, as `goalkeeper console` builds them."""
-    from adapters.cli import build
+    from adapters.bootstrap import bootstrap
 
-    _, store, bot = build({"GOALKEEPER_DB": path, **env})
-    return store, bot
+    app = bootstrap({"GOALKEEPER_DB": path, **env})
+    return app.store, app.core
 
 
 def console_message(text: str, user: str = "greg", channel: str = "#" + TEAM, at: datetime = NOW):

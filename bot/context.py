@@ -28,12 +28,19 @@ class Ctx:
     # -- writing ----------------------------------------------------------------
 
     @contextmanager
-    def write(self, team: str | None = None):
-        """One write transaction in which the channel, the team written to and the speaker exist."""
+    def write(self, team: str | None = None, single: bool = False):
+        """One write transaction in which the channel, the team written to and the speaker exist.
+        `single`: the block runs one statement that changes no team or channel (the fast path, taken
+        once the channel, team and speaker are known to exist)."""
+        known = self.core.known
+        if single and not known.needs_touch(self.msg, team):
+            with self.store.write(single=True) as conn:
+                yield conn
+            return
         with self.store.write() as conn:
-            self.core.known.touch(conn, self.msg, team)
+            known.touch(conn, self.msg, team)
             yield conn
-        self.core.known.committed(self.msg, team)
+        known.committed(self.msg, team)  # a first write may have made the channel or team
 
     # -- where we are ---------------------------------------------------------
 
@@ -41,7 +48,7 @@ class Ctx:
     def channel_row(self) -> dict | None:
         """The channel with its team's time zone (`tz`, None while the team has no row): one query."""
         if self._channel is None:
-            self._channel = self.store.channel_with_tz(self.msg.channel.key) or {}
+            self._channel = self.core.known.channel_row(self.msg.channel.key)
         return self._channel or None
 
     def team(self, opts: dict, usage: str) -> str:

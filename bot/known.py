@@ -1,5 +1,6 @@
 """What this process knows the store already holds (channels, teams, people's names), so a
-command does not write them again: learned only from writes that committed."""
+command does not write them again: learned only from writes that committed. Channel rows (team,
+zone) are kept while no other process has committed anything and this one wrote no team or channel."""
 from __future__ import annotations
 
 import threading
@@ -16,6 +17,26 @@ class Known:
         self.channels: set[str] = set()
         self.teams: set[str] = set()  # teams are never deleted
         self.people: dict[str, str] = {}
+        self._rows: dict[str, dict] = {}  # channel key -> its row with the team's zone
+        self._rows_token = None
+
+    def channel_row(self, key: str) -> dict:
+        """The channel with its team's zone ({} when the store has none), re-read only after a change."""
+        token = self.store.others_changed()
+        with self._lock:
+            if token != self._rows_token:
+                self._rows, self._rows_token = {}, token
+            row = self._rows.get(key)
+        if row is None:
+            row = self.store.channel_with_tz(key) or {}
+            with self._lock:
+                if self._rows_token == token:
+                    self._rows[key] = row
+        return row
+
+    def needs_touch(self, msg: Message, team: str | None) -> bool:
+        return (msg.channel.key not in self.channels or (team is not None and team not in self.teams)
+                or self.people.get(msg.actor.id) != msg.actor.name)
 
     def touch(self, conn, msg: Message, team: str | None = None) -> None:
         """Inside a write: the channel, the team being written to and the speaker exist in the store."""
@@ -31,6 +52,7 @@ class Known:
 
     def committed(self, msg: Message | None, team: str | None = None, channel: Channel | None = None) -> None:
         with self._lock:
+            self._rows = {}  # this process's own writes do not move data_version
             if msg is not None:
                 self.channels.add(msg.channel.key)
                 self.people[msg.actor.id] = msg.actor.name

@@ -145,6 +145,7 @@ def import_(store, doc: dict) -> dict:
                  g["creator"], g.get("kind", "strategic"), g.get("due"), g.get("status"), g.get("note"),
                  int(g.get("deleted", False)), g.get("created_at", ""), g.get("updated_at") or g.get("created_at", "")),
             )
+            conn.execute("DELETE FROM goal_events WHERE goal_id = ?", (g["id"],))  # the history is the document's
             for e in g.get("history", []):
                 conn.execute(
                     "INSERT INTO goal_events (goal_id, at, by, action, changes, note) VALUES (?, ?, ?, ?, ?, ?)",

@@ -127,7 +127,51 @@ def m002_schedule(db):
         db.execute("ALTER TABLE teams ADD COLUMN review_set_at TEXT")
 
 
-STEPS = [m001_initial, m002_schedule]
+def m005_goal_created_event(db):
+    # a new goal's 'create' event is written by the same statement that adds the goal: one statement per
+    # `goal add` (its changes as the core wrote them: each field from null to its value)
+    db.execute("""
+        CREATE TRIGGER goal_created AFTER INSERT ON goals BEGIN
+            INSERT INTO goal_events (goal_id, at, by, action, changes, note) VALUES (
+                NEW.id, NEW.created_at, NEW.creator, 'create',
+                json_object('title', json_array(NULL, NEW.title), 'team', json_array(NULL, NEW.team),
+                            'quarter', json_array(NULL, NEW.quarter), 'owner', json_array(NULL, NEW.owner),
+                            'kind', json_array(NULL, NEW.kind), 'due', json_array(NULL, NEW.due)),
+                NULL);
+        END
+    """)
+
+
+def m006_goal_counts(db):
+    # a quarter's goals by status, kept by the statements that change them: the digest's counts cost the
+    # same with a hundred thousand goals as with ten ('none' stands for no status yet)
+    db.execute("""
+        CREATE TABLE goal_counts (
+            team TEXT NOT NULL, quarter TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (team, quarter, status)
+        ) WITHOUT ROWID
+    """)
+    db.execute("""
+        INSERT INTO goal_counts SELECT team, quarter, COALESCE(status, 'none'), COUNT(*) FROM goals
+        WHERE deleted = 0 GROUP BY team, quarter, COALESCE(status, 'none')
+    """)
+    db.execute("""
+        CREATE TRIGGER goal_counts_insert AFTER INSERT ON goals WHEN NEW.deleted = 0 BEGIN
+            INSERT INTO goal_counts VALUES (NEW.team, NEW.quarter, COALESCE(NEW.status, 'none'), 1)
+                ON CONFLICT DO UPDATE SET n = n + 1;
+        END
+    """)
+    db.execute("""
+        CREATE TRIGGER goal_counts_update AFTER UPDATE OF team, quarter, status, deleted ON goals BEGIN
+            UPDATE goal_counts SET n = n - 1 WHERE OLD.deleted = 0 AND team = OLD.team
+                AND quarter = OLD.quarter AND status = COALESCE(OLD.status, 'none');
+            INSERT INTO goal_counts SELECT NEW.team, NEW.quarter, COALESCE(NEW.status, 'none'), 1
+                WHERE NEW.deleted = 0 ON CONFLICT DO UPDATE SET n = n + 1;
+        END
+    """)
+
+
+STEPS = [m001_initial, m002_schedule, m005_goal_created_event, m006_goal_counts]
 SCHEMA_VERSION = len(STEPS)  # PRAGMA user_version of a store with every step applied
 MIGRATION_SET = "goalkeeper"
 

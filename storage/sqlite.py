@@ -21,7 +21,7 @@ from bot.times import iso
 from .migrations import MIGRATION_SET, SCHEMA_VERSION, STEPS
 
 OUR_TABLES = {"teams", "channels", "people", "goals", "goal_events", "learnings", "kpis", "kpi_values", "outbox",
-              "events_seen"}
+              "events_seen", "goal_counts"}
 
 
 def store_error(e: sqlite3.Error) -> Exception:
@@ -32,6 +32,21 @@ def store_error(e: sqlite3.Error) -> Exception:
     if "locked" in text or "busy" in text:
         return StoreBusy(text)
     return StoreUnavailable(text)
+
+
+class _OneStatement:
+    """A connection that runs one statement, in autocommit; a second is a bug in the caller."""
+
+    __slots__ = ("_conn", "_used")
+
+    def __init__(self, conn):
+        self._conn, self._used = conn, False
+
+    def execute(self, sql: str, params=()):
+        if self._used:
+            raise RuntimeError("a single-statement write ran a second statement")
+        self._used = True
+        return self._conn.execute(sql, params)
 
 
 def _dict_factory(cursor, row):
@@ -134,9 +149,18 @@ class Store:
                                f"does not know: {', '.join(sorted(applied - known))})")
 
     @contextmanager
-    def write(self):
-        """One write transaction, taken up front so two processes never deadlock upgrading locks."""
+    def write(self, single: bool = False):
+        """One write transaction, taken up front so two processes never deadlock upgrading locks.
+        `single`: the block runs exactly one statement, which SQLite makes a transaction of its own
+        (a write statement takes the write lock before it reads, as BEGIN IMMEDIATE does)."""
         conn = self.conn
+        if single:
+            one = _OneStatement(conn)
+            try:
+                yield one
+            except sqlite3.Error as e:
+                raise store_error(e) from e
+            return
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as e:
@@ -236,19 +260,14 @@ class Store:
     # -- goals ---------------------------------------------------------------
 
     def add_goal(self, conn, goal: dict, by: str, now) -> int:
+        """One statement: the goal, and (by the goal_created trigger) its 'create' event."""
         at = iso(now)
         cur = conn.execute(
             "INSERT INTO goals (title, team, quarter, owner, creator, kind, due, status, note, deleted, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, 0, ?, ?)",
             (goal["title"], goal["team"], goal["quarter"], goal["owner"], by, goal["kind"], goal["due"], at, at),
         )
-        gid = cur.lastrowid
-        changes = {k: [None, goal[k]] for k in ("title", "team", "quarter", "owner", "kind", "due")}
-        conn.execute(
-            "INSERT INTO goal_events (goal_id, at, by, action, changes, note) VALUES (?, ?, ?, 'create', ?, NULL)",
-            (gid, at, by, json.dumps(changes)),
-        )
-        return gid
+        return cur.lastrowid
 
     def goal(self, gid: int) -> dict | None:
         return self.one("SELECT * FROM goals WHERE id = ?", (gid,))
@@ -286,11 +305,8 @@ class Store:
         return self.all(sql, params)
 
     def count_goals(self, team: str, quarter: str) -> dict:
-        rows = self.all(
-            "SELECT COALESCE(status, 'none') AS status, COUNT(*) AS n FROM goals"
-            " WHERE team = ? AND quarter = ? AND deleted = 0 GROUP BY status",
-            (team, quarter),
-        )
+        """{status or 'none': how many} of a quarter's goals, from the counts the triggers keep."""
+        rows = self.all("SELECT status, n FROM goal_counts WHERE team = ? AND quarter = ? AND n > 0", (team, quarter))
         return {r["status"]: r["n"] for r in rows}
 
     def goal_events(self, gid: int) -> list[dict]:
@@ -421,6 +437,13 @@ class Store:
             "SELECT c.key, c.platform, c.created_at AS channel_since, t.name AS team, t.tz, t.review_date,"
             " t.review_set_at, t.digest_weekday, t.digest_time, t.digest_tz, t.digest_enabled, t.digest_since"
             " FROM channels c JOIN teams t ON t.name = c.team WHERE c.private = 0")
+
+    def others_changed(self):
+        """A token that changes when another connection commits (not on this connection's own writes)."""
+        try:
+            return self.conn.execute("PRAGMA data_version").fetchone()["data_version"]
+        except sqlite3.Error as e:
+            raise store_error(e) from e
 
     def change_token(self):
         """Changes the moment anything is committed to the store, by any process (None: cannot tell)."""

@@ -43,3 +43,13 @@ def test_schema_version_counts_every_migration(tmp_path):
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     applied = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid")]
     assert applied == [m.__name__ for m in STEPS]
+
+
+def test_a_channel_renamed_by_another_process_is_seen_at_once(make_chat):
+    """The core keeps channel rows between commands: another process's `team set` must still count."""
+    a, b = make_chat(), make_chat()
+    assert a.say("goal add First", channel="#ops").startswith("#1 First · ops ·")
+    assert a.say("goal add Second", channel="#ops").startswith("#2 Second · ops ·")
+    b.say("team set operations tz:Europe/Berlin", channel="#ops")
+    assert a.say("goal add Third", channel="#ops").startswith("#3 Third · operations ·")
+    assert a.say("team show", channel="#ops").startswith("team operations · time zone Europe/Berlin")

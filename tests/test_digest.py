@@ -135,6 +135,24 @@ def test_a_digest_week_runs_from_just_after_the_last_slot_to_this_slot_inclusive
                                "  #3 At the next slot: added (greg)\n")
 
 
+def test_the_digest_counts_follow_every_change_of_status_quarter_team_and_deletion(tmp_path):
+    w = World(tmp_path / "gk.db")
+    t = at("2016-01-04T18:00Z")
+    releng(w, t)
+    for title in ("One", "Two", "Three", "Four", "Five"):
+        w.say("#releng", f"goal add {title}", t)
+    w.say("#releng", "goal status 1 at-risk", t)
+    w.say("#releng", "goal status 1 on-track", t)                  # at-risk no more
+    w.say("#releng", "goal hit 2", t)
+    w.say("#releng", "goal edit 3 quarter:2016Q2", t)              # out of this quarter
+    w.say("#releng", "goal edit 4 team:ops", t)                    # out of this team
+    w.say("#releng", "goal delete 5", t)
+    goals = next(l for l in w.say("#releng", "digest", t).splitlines() if l.startswith("Goals"))
+    assert goals == "Goals (2): 1 on-track (green), 1 hit (green)"
+    ops = next(l for l in w.say("#ops", "digest", t).splitlines() if l.startswith("Goals"))
+    assert ops == "Goals (1): 1 no status"
+
+
 def test_the_week_of_a_digest_is_seven_local_days_across_a_dst_change(tmp_path):
     w = World(tmp_path / "gk.db")
     releng(w, at("2016-03-01T00:00Z"))

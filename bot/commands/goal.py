@@ -64,7 +64,7 @@ def goal_add(ctx, rest: str) -> Reply:
     kind = parse_kind(opts["kind"], ADD) if "kind" in opts else "strategic"
     goal = {"title": title, "team": team, "quarter": quarter.label, "owner": owner, "kind": kind,
             "due": due.isoformat() if due else None}
-    with ctx.write(team) as conn:
+    with ctx.write(team, single=True) as conn:
         gid = ctx.store.add_goal(conn, goal, ctx.actor.id, ctx.now)
     goal.update(id=gid, status=None, note=None)
     return Reply(goal_line(ctx, goal, {ctx.actor.id: ctx.actor.name}, ctx.today(tz)), public=True)
