@@ -83,10 +83,6 @@ class Goalkeeper:
         """Whether this command line builds a whole document (answer it after a platform's ack)."""
         return self.commands.is_slow(clean(text).strip())
 
-    def seen_event(self, event_id: str, now: datetime) -> bool:
-        """True if a platform delivery with this id was taken before (by any process, before any restart)."""
-        return bool(self.store.seen_event(event_id, now))
-
     def register_channel(self, channel: Channel, now: datetime) -> None:
         if channel.key in self.known.channels:
             return
@@ -115,3 +111,33 @@ class Goalkeeper:
                 kind: str = "message", slot: str = "") -> int | None:
         with self.store.write() as conn:
             return self.store.enqueue(conn, key, channel_key, platform, kind, slot, text, now)
+
+    # -- platform deliveries recorded before the ack (Slack; see storage's "Slack deliveries") --------
+
+    def record_delivery(self, key: str, kind: str, body: str, worker: str, now: datetime,
+                        applied: bool = False) -> bool:
+        """Record a delivery before acknowledging it; False if it was recorded before (a redelivery)."""
+        return self.store.record_delivery(key, kind, body, worker, now, applied)
+
+    def delivery_recorded(self, key: str) -> bool:
+        return self.store.delivery_recorded(key)
+
+    def applying(self, key: str, worker: str, now: datetime, record: tuple[str, str] | None = None):
+        """Context: the command handled within marks the delivery applied in its own commit."""
+        return self.store.applying_delivery(key, worker, now, record)
+
+    def mark_applied(self, key: str, worker: str, now: datetime) -> bool:
+        return self.store.mark_delivery_applied(key, worker, now)
+
+    def unapplied_deliveries(self, worker: str, gone, stale_before: datetime) -> list[dict]:
+        """Deliveries acknowledged but never applied (their process died): taken over by `worker`."""
+        return self.store.take_unapplied_deliveries(worker, gone, stale_before)
+
+    def record_post_attempt(self, outgoing_id: int, now: datetime) -> bool:
+        """False if this outbox message was attempted before: it may have reached the platform."""
+        return self.store.record_post_attempt(outgoing_id, now)
+
+    def bounded_wait(self, seconds: float):
+        """Context: the store waits at most `seconds` on another process's lock (an ack's deadline)."""
+        return self.store.bounded_wait(seconds)
+

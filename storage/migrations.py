@@ -171,6 +171,16 @@ def m006_goal_counts(db):
     """)
 
 
+def m004_slack_inbox(db):
+    # Slack deliveries recorded before the ack (events, slash commands), so an acked one is finished
+    # after a crash; applied_at is set in the same commit as the command's own writes. And the Web API
+    # posts of outbox rows that were attempted, so a post that may have reached Slack is looked for first.
+    db.execute("CREATE TABLE IF NOT EXISTS slack_inbox (key TEXT PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL,"
+               " worker TEXT NOT NULL, received_at TEXT NOT NULL, applied_at TEXT)")
+    db.execute("CREATE INDEX IF NOT EXISTS slack_inbox_unapplied ON slack_inbox(applied_at)")
+    db.execute("CREATE TABLE IF NOT EXISTS slack_post_attempts (outbox_id INTEGER PRIMARY KEY, at TEXT NOT NULL)")
+
+
 def m003_quarter_life(db):
     # a quarter's close instant (review close, #endmeeting, or settled when a review date moved) fixes its review;
     # the primary key makes a second close of the same quarter a no-op, whichever process comes first
@@ -182,7 +192,7 @@ def m003_quarter_life(db):
             db.execute(f"ALTER TABLE teams ADD COLUMN {name} {kind}")
 
 
-STEPS = [m001_initial, m002_schedule, m005_goal_created_event, m006_goal_counts, m003_quarter_life]
+STEPS = [m001_initial, m002_schedule, m004_slack_inbox, m005_goal_created_event, m006_goal_counts, m003_quarter_life]
 SCHEMA_VERSION = len(STEPS)  # PRAGMA user_version of a store with every step applied
 MIGRATION_SET = "goalkeeper"
 

@@ -154,7 +154,7 @@ class Store:
         `single`: the block runs exactly one statement, which SQLite makes a transaction of its own
         (a write statement takes the write lock before it reads, as BEGIN IMMEDIATE does)."""
         conn = self.conn
-        if single:
+        if single and getattr(self._local, "rider", None) is None:  # a Slack delivery's mark needs a transaction
             one = _OneStatement(conn)
             try:
                 yield one
@@ -167,6 +167,7 @@ class Store:
             raise store_error(e) from e
         try:
             yield conn
+            self._ride(conn)  # a Slack delivery marked applied in this same commit (see the end of the class)
         except BaseException as e:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -537,13 +538,6 @@ class Store:
         n = self.one("SELECT COUNT(*) AS n" + where, params)["n"]
         return n, self.all("SELECT g.id, g.title" + where + " ORDER BY g.id LIMIT ?", (*params, limit))
 
-    # -- Slack event ids, so a retried delivery is processed once -------------
-
-    def seen_event(self, event_id: str, now) -> bool:
-        with self.write() as conn:
-            cur = conn.execute("INSERT OR IGNORE INTO events_seen (event_id, at) VALUES (?, ?)", (event_id, iso(now)))
-        return cur.rowcount == 0
-
     # -- the whole store as one document ----------------------------------------
 
     def export(self, team: str | None = None) -> dict:
@@ -555,3 +549,87 @@ class Store:
         from .exchange import import_
 
         return import_(self, doc)
+
+    # -- Slack deliveries: recorded before the ack ---------------------------------
+    # An event or slash command is recorded (key, body) before Slack gets its ack; it is marked applied
+    # in the very commit of the command's own writes, so after a crash an unapplied one is run again
+    # and an applied one never is.
+
+    def record_delivery(self, key: str, kind: str, body: str, worker: str, now, applied: bool = False) -> bool:
+        """False if this key was recorded before (a redelivery)."""
+        at = iso(now)
+        with self.write() as conn:
+            cur = conn.execute("INSERT OR IGNORE INTO slack_inbox (key, kind, body, worker, received_at, applied_at)"
+                               " VALUES (?, ?, ?, ?, ?, ?)", (key, kind, body, worker, at, at if applied else None))
+        return cur.rowcount == 1
+
+    def delivery_recorded(self, key: str) -> bool:
+        return self.one("SELECT 1 AS x FROM slack_inbox WHERE key = ?", (key,)) is not None
+
+    @contextmanager
+    def applying_delivery(self, key: str, worker: str, now, record: tuple[str, str] | None = None):
+        """Within: the next write transaction of this thread also marks `key` applied (or, with
+        `record` = (kind, body), records it applied). Yields a flag object: `.applied` once that commit
+        happened. StoreConflict (and a rollback) if the delivery was applied or recorded meanwhile."""
+        slot = _Applying(key, worker, iso(now), record)
+        self._local.rider = slot
+        try:
+            yield slot
+        finally:
+            self._local.rider = None
+
+    def _ride(self, conn) -> None:
+        slot = getattr(self._local, "rider", None)
+        if slot is None or slot.applied:
+            return
+        self._local.rider = None
+        if slot.record:
+            cur = conn.execute("INSERT OR IGNORE INTO slack_inbox (key, kind, body, worker, received_at, applied_at)"
+                               " VALUES (?, ?, ?, ?, ?, ?)", (slot.key, *slot.record, slot.worker, slot.at, slot.at))
+        else:
+            cur = conn.execute("UPDATE slack_inbox SET applied_at = ? WHERE key = ? AND worker = ?"
+                               " AND applied_at IS NULL", (slot.at, slot.key, slot.worker))
+        if cur.rowcount != 1:
+            raise StoreConflict(f"delivery {slot.key} was processed meanwhile")
+        slot.applied = True
+
+    def mark_delivery_applied(self, key: str, worker: str, now) -> bool:
+        with self.write() as conn:
+            cur = conn.execute("UPDATE slack_inbox SET applied_at = ? WHERE key = ? AND worker = ?"
+                               " AND applied_at IS NULL", (iso(now), key, worker))
+        return cur.rowcount == 1
+
+    def take_unapplied_deliveries(self, worker: str, gone, stale_before, limit: int = 500) -> list[dict]:
+        """Recorded, unapplied deliveries whose worker is `gone(worker)` or that were received before
+        `stale_before`, taken over by `worker`, oldest first."""
+        with self.write() as conn:
+            rows = conn.execute("SELECT key, kind, body, worker, received_at FROM slack_inbox"
+                                " WHERE applied_at IS NULL ORDER BY received_at, rowid LIMIT ?", (limit,)).fetchall()
+            rows = [r for r in rows if r["worker"] != worker and (gone(r["worker"]) or r["received_at"] < iso(stale_before))]
+            for r in rows:
+                conn.execute("UPDATE slack_inbox SET worker = ? WHERE key = ?", (worker, r["key"]))
+        return rows
+
+    def record_post_attempt(self, outbox_id: int, now) -> bool:
+        """False if a post of this outbox row was attempted before (it may have reached Slack)."""
+        with self.write() as conn:
+            cur = conn.execute("INSERT OR IGNORE INTO slack_post_attempts (outbox_id, at) VALUES (?, ?)",
+                               (outbox_id, iso(now)))
+        return cur.rowcount == 1
+
+    @contextmanager
+    def bounded_wait(self, seconds: float):
+        """Within: this thread waits at most `seconds` for another process's lock (then StoreBusy)."""
+        conn = self.conn
+        conn.execute(f"PRAGMA busy_timeout = {max(1, int(seconds * 1000))}")
+        try:
+            yield
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+
+
+class _Applying:
+    __slots__ = ("key", "worker", "at", "record", "applied")
+
+    def __init__(self, key, worker, at, record):
+        self.key, self.worker, self.at, self.record, self.applied = key, worker, at, record, False

@@ -554,6 +554,86 @@ def connect_all(*clients: IrcClient, join: tuple[str, ...] = (), timeout: float 
         raise errors[0]
 
 
+# -- a scripted server ----------------------------------------------------------------------------------
+
+class ScriptedServer:
+    """A listening socket that plays the server's part line by line, for what no real server here does
+    on demand (a server without account-tag but with account-notify, a nick refused as erroneous). It keeps
+    every line the bot sends and answers PING; everything else is the test's to say."""
+
+    network = "net"
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.lines: list[str] = []
+        self._cond = threading.Condition()
+        self.conn: socket.socket | None = None
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        with self._cond:
+            self.conn = conn
+            self._cond.notify_all()
+        buf = b""
+        while True:
+            try:
+                data = conn.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                return
+            buf += data
+            *complete, buf = buf.split(b"\r\n")
+            for raw in complete:
+                line = raw.decode("utf-8", "replace")
+                if line.startswith("PING "):
+                    self.send(f":{SERVER_NAME} PONG {SERVER_NAME} :{line[5:].lstrip(':')}")
+                with self._cond:
+                    self.lines.append(line)
+                    self._cond.notify_all()
+
+    def send(self, line: str) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self.conn is not None, 10)
+        self.conn.sendall(line.encode() + b"\r\n")
+
+    def wait_for(self, pattern: str, count: int = 1, timeout: float = 10.0) -> list[str]:
+        """The first `count` lines from the bot matching `pattern` (waits for them)."""
+        rx = re.compile(pattern)
+        with self._cond:
+            if not self._cond.wait_for(lambda: len([l for l in self.lines if rx.search(l)]) >= count, timeout):
+                raise AssertionError(f"no {count} lines matching {pattern!r} within {timeout}s: {self.lines[-10:]}")
+            return [l for l in self.lines if rx.search(l)][:count]
+
+    def welcome(self, caps: str, nick: str = "gkbot") -> None:
+        """CAP LS offering `caps`, ACK of each request, then 001 and the bot's own JOINs echoed."""
+        self.wait_for(r"^CAP LS")
+        self.send(f":{SERVER_NAME} CAP * LS :{caps}")
+        for req in self.wait_for(r"^CAP REQ", count=len(caps.split())):
+            self.send(f":{SERVER_NAME} CAP {nick} ACK :{req.split(':', 1)[1]}")
+        self.wait_for(r"^CAP END")
+        self.send(f":{SERVER_NAME} 001 {nick} :Welcome")
+        for chan in self.wait_for(r"^JOIN ")[0].split(" ", 1)[1].split(","):
+            self.send(f":{nick}!gk@bot.host JOIN {chan} * :Goalkeeper")
+
+    def close(self) -> None:
+        self.listener.close()
+        if self.conn:
+            self.conn.close()
+
+
+@pytest.fixture
+def scripted_server():
+    server = ScriptedServer()
+    yield server
+    server.close()
+
+
 # -- the bot, in-process ----------------------------------------------------------------------------
 
 class BotRunner:

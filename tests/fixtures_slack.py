@@ -54,7 +54,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the caller died (a test's kill -9) or gave up
+            pass
 
     do_GET = do_POST
 
@@ -83,6 +86,8 @@ class SlackWebStandIn:
         self._failures: list[tuple[str, str]] = []
         self._response_posts: dict[str, int] = {}
         self.delay = 0.0  # seconds every answer waits (a slow Slack)
+        self._slow: dict[str, float] = {}  # method -> seconds it answers late, after taking the call
+        self.history: dict[str, list[dict]] = {}  # channel -> messages posted there (conversations.history)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True
         self.server.standin = self  # type: ignore[attr-defined]
@@ -108,8 +113,15 @@ class SlackWebStandIn:
         with self._lock:
             self._failures += [(method, error)] * calls
 
+    def slow(self, method: str, seconds: float) -> None:
+        """Take every call to `method` at once (a post reaches the channel) but answer `seconds` late."""
+        with self._lock:
+            self._slow[method] = seconds
+
     def reset(self) -> None:
         with self._lock:
+            self._slow.clear()
+            self.history.clear()
             self.calls.clear()
             self._limited.clear()
             self._failures.clear()
@@ -179,7 +191,10 @@ class SlackWebStandIn:
             if method == "upload":
                 return 200, {"Content-Type": "text/plain"}, f"OK - {len(raw)}".encode()
             ts = f"{1700000000 + next(self._ts)}.000100"
+            late = self._slow.get(method, 0.0)
         call.answer = self._api(method, body, headers, ts)
+        if late:
+            time.sleep(late)
         return 200, {"Content-Type": "application/json"}, call.answer
 
     def _api(self, method: str, body: dict, headers: dict, ts: str) -> dict:
@@ -205,7 +220,25 @@ class SlackWebStandIn:
             if len(body.get("blocks") or []) > 50:
                 return {"ok": False, "error": "invalid_blocks"}
             message = {"type": "message", "text": body.get("text", ""), "user": BOT_USER_ID, "bot_id": BOT_ID, "ts": ts}
+            if body.get("thread_ts"):
+                message["thread_ts"] = body["thread_ts"]
+            metadata = body.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            with self._lock:
+                self.history.setdefault(body["channel"], []).append({**message, "metadata": metadata})
+            if metadata:
+                message["metadata"] = metadata
             return {"ok": True, "channel": body["channel"], "ts": ts, "message": message}
+        if method in ("conversations.history", "conversations.replies"):
+            with self._lock:
+                posted = list(self.history.get(body.get("channel", ""), []))
+            if method == "conversations.replies":
+                posted = [m for m in posted if m["ts"] == body.get("ts") or m.get("thread_ts") == body.get("ts")]
+            else:
+                posted = [m for m in posted if not m.get("thread_ts") and float(m["ts"]) >= float(body.get("oldest") or 0)]
+            keep = body.get("include_all_metadata") in (True, "true", "1", 1)
+            return {"ok": True, "messages": [{k: v for k, v in m.items() if k != "metadata" or keep} for m in posted]}
         if method == "chat.postEphemeral":
             if not body.get("channel") or not body.get("user"):
                 return {"ok": False, "error": "channel_not_found"}
@@ -251,7 +284,8 @@ class SocketModeStandIn:
         self.port = self._server.socket.getsockname()[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
-        web.ws_url = f"ws://127.0.0.1:{self.port}/link/?ticket=test-ticket&app_id=A0TEST"
+        self.proxy = _TcpProxy(self.port)  # the network between the app and Slack: it can drop or go deaf
+        web.ws_url = f"ws://127.0.0.1:{self.proxy.port}/link/?ticket=test-ticket&app_id=A0TEST"
 
     def _session(self, ws) -> None:
         self.connections += 1
@@ -307,9 +341,89 @@ class SocketModeStandIn:
                     raise AssertionError(f"no ack for {envelope_id}: {self.acks}")
                 self._ack_cond.wait(left)
 
+    def drop(self) -> None:
+        """Cut every open connection at the TCP level: no close frame, as a dying peer or NAT does."""
+        self.proxy.drop()
+
+    def go_deaf(self) -> None:
+        """The open connections stop carrying anything (pings unanswered), the sockets stay open."""
+        self.proxy.go_deaf()
+
     def close(self) -> None:
         self._outbox.put(None)
+        self.proxy.close()
         self._server.shutdown()
+
+
+class _TcpProxy:
+    """Loopback TCP relay in front of the Socket Mode stand-in."""
+
+    def __init__(self, upstream_port: int):
+        import socket
+
+        self.upstream_port = upstream_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.pairs: list[dict] = []
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+
+        while not self._closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            pair = {"client": client, "upstream": upstream, "deaf": False}
+            self.pairs.append(pair)
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(pair, a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(pair: dict, src, dst) -> None:
+        import socket
+
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                data = b""
+            if not data:  # pass the end on, as a relay does
+                try:
+                    dst.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+                return
+            if pair["deaf"]:
+                continue
+            try:
+                dst.sendall(data)
+            except OSError:
+                return
+
+    def drop(self) -> None:
+        import socket
+
+        for pair in self.pairs:
+            for sock in (pair["client"], pair["upstream"]):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                sock.close()
+        self.pairs = []
+
+    def go_deaf(self) -> None:
+        for pair in self.pairs:
+            pair["deaf"] = True
+
+    def close(self) -> None:
+        self._closed = True
+        self.listener.close()
+        self.drop()
 
 
 # -- requests as Slack signs them ----------------------------------------------
@@ -400,7 +514,7 @@ class BoltOverHttp:
 
     def __init__(self, server, secret: str = SIGNING_SECRET):
         self.secret = secret
-        self.server = server.start()  # adapters.slack.make_http_server(app, host="127.0.0.1", port=0)
+        self.server = server.start()  # adapters.slack.make_http_server(app, secret, host="127.0.0.1", port=0)
         self.url = f"http://127.0.0.1:{server.port}/slack/events"
 
     def post(self, body: str, headers: dict | None = None, sign: bool = True, timestamp: int | None = None,
@@ -494,7 +608,8 @@ class SlackRig:
         self.config, self.store, self.bot = app.config, app.store, app.core
         self.app = build_app(self.env, self.bot, clock=lambda: self.now)
         if self.serve_http:
-            self.http = BoltOverHttp(make_http_server(self.app, host="127.0.0.1", port=0))
+            self.http = BoltOverHttp(make_http_server(self.app, self.env["SLACK_SIGNING_SECRET"], host="127.0.0.1",
+                                                      port=0))
 
     def restart(self) -> None:
         """A new process, as far as the app can tell: new store, core and app on the same SQLite file."""

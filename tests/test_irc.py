@@ -15,7 +15,7 @@ import time
 from datetime import datetime, timezone
 
 from adapters.irc import BUSY_REPLY
-from adapters.irc_lines import split_text
+from adapters.irc.lines import split_text
 from bot.model import Actor, Channel, Message
 from storage.sqlite import Store
 from tests.fixtures_irc import IrcClient, bot_reply, bot_says, connect_all
@@ -104,7 +104,7 @@ def test_channel_reply_over_8_lines_offers_the_rest_on_more(ngircd, run_bot):
     connect_all(dave, join=("#manners",))
     bot.wait_joined()
     help_text = "\n".join(r.text for r in bot.bot.handle(_message("help", "#manners")))
-    full = split_text(help_text, bot.adapter.budget("#manners"))
+    full = split_text(help_text, bot.adapter.delivery.budget("#manners"))
     assert len(full) > 16
     m = dave.mark()
     dave.say("#manners", "!help")
@@ -344,12 +344,12 @@ def test_tls_is_the_default_and_the_certificate_is_checked(make_ngircd, run_bot)
     assert "#1" in bot_says(lee, "gkbot", "#tls", m)[0]
 
 
-def test_tls_refuses_a_certificate_it_cannot_verify(make_ngircd, run_bot, capfd):
+def test_tls_refuses_a_certificate_it_cannot_verify(make_ngircd, run_bot, caplog):
     server = make_ngircd(penalties=False, tls=True)
     bot = run_bot(server, ["#tls"], wait=False, IRC_TLS="1", IRC_PORT=str(server.tls_port))  # no CA given
     time.sleep(1.0)
     assert not bot.adapter.registered and bot.adapter.stats["connects"] >= 2  # keeps trying, never in clear
-    assert "CERTIFICATE_VERIFY_FAILED" in capfd.readouterr().err
+    assert any("CERTIFICATE_VERIFY_FAILED" in r.getMessage() for r in caplog.records if r.name == "goalkeeper.irc")
 
 
 def test_a_reply_cut_by_a_dropped_connection_is_finished_after_reconnecting(make_ngircd, run_bot):
@@ -361,7 +361,7 @@ def test_a_reply_cut_by_a_dropped_connection_is_finished_after_reconnecting(make
     bot.wait_joined()
     time.sleep(0.5)
     expected = split_text("\n".join(r.text for r in bot.bot.handle(_message("help", "#cut"))),
-                          bot.adapter.budget("#cut"))[:7]
+                          bot.adapter.delivery.budget("#cut"))[:7]
     m = max_.mark()
     max_.say("#cut", "!help")
     before = bot_says(max_, "gkbot", "#cut", m, count=2)
@@ -403,7 +403,7 @@ def test_one_person_cannot_bury_the_queue_and_bots_do_not_loop(ngircd, run_bot):
         time.sleep(0.05)
     time.sleep(0.5)
     assert bot.adapter.stats["commands"] == 2  # two helps queued (50 lines), the rest ignored
-    assert len(bot.adapter.queue) < 60
+    assert len(bot.adapter.delivery.queue) < 60
     assert bot.adapter.registered and bot.adapter.stats["connects"] == 1
 
 

@@ -11,11 +11,9 @@ import time
 from datetime import datetime, timezone
 
 import pytest
-from irc.client import Event, NickMask
 
-from adapters.irc import IrcAdapter, IrcConfig
 from storage.sqlite import Store
-from tests.fixtures_irc import INSP_NETWORK, IrcClient, bot_says, connect_all
+from tests.fixtures_irc import INSP_NETWORK, SERVER_NAME, IrcClient, bot_says, connect_all
 
 ACCOUNTS = {"gkbot": "botpass", "greg": "gregpass", "mallory": "mallpass", "boss": "bosspass"}
 ADMINS = f"irc:{INSP_NETWORK}:boss"
@@ -126,64 +124,66 @@ def test_two_hundred_lines_arrive_whole_in_order_and_the_bot_stays(services, run
     other.close()
 
 
-# -- identity bookkeeping without account-tag (extended-join, account-notify), event by event --------------
+# -- identity bookkeeping without account-tag (extended-join, account-notify), line by line ---------------
 
-def _adapter() -> IrcAdapter:
-    class NoBot:
-        top_words = ("goal",)
-
-        def register_channel(self, *a):
-            pass
-
-    return IrcAdapter(IrcConfig.from_env({"IRC_SERVER": "irc.example", "IRC_CHANNELS": "#c",
-                                          "IRC_NETWORK": "net"}), NoBot())
-
-
-def _feed(a: IrcAdapter, kind: str, source: str, target: str, args=()):
-    a._dispatch(a.conn, Event(kind, NickMask(source), target, list(args)))
+def _creators(bot, count: int) -> list[str]:
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        goals = bot.store.export()["goals"]
+        if len(goals) >= count:
+            return [g["creator"] for g in sorted(goals, key=lambda g: g["id"])]
+        time.sleep(0.02)
+    raise AssertionError(f"{len(bot.store.export()['goals'])} of {count} goals stored")
 
 
-def test_extended_join_and_account_notify_follow_the_person_not_the_nick():
-    a = _adapter()
-    a.cap.caps = {"extended-join", "account-notify"}
-    _feed(a, "join", "greg!g@host", "#c", ["greg", "Greg G"])
-    assert a.identity(NickMask("greg!g@host"), []) == "irc:net:greg"
-    _feed(a, "nick", "greg!g@host", "gregory")
-    assert a.identity(NickMask("gregory!g@host"), []) == "irc:net:greg"  # the account moves with a nick change
-    assert a.identity(NickMask("greg!x@elsewhere"), []) == "irc:net:greg!x@elsewhere"
-    _feed(a, "quit", "gregory!g@host", None, ["bye"])
-    assert a.identity(NickMask("gregory!m@evil"), []) == "irc:net:gregory!m@evil"  # the next gregory is someone else
-    _feed(a, "join", "ann!a@host", "#c", ["*", "Ann"])  # joined logged out
-    assert a.identity(NickMask("ann!a@host"), []) == "irc:net:ann!a@host"
-    _feed(a, "account", "ann!a@host", "ann")  # then logged in
-    assert a.identity(NickMask("ann!a@host"), []) == "irc:net:ann"
-    _feed(a, "account", "ann!a@host", "*")  # and out
-    assert a.identity(NickMask("ann!a@host"), []) == "irc:net:ann!a@host"
-    _feed(a, "join", "bo!b@host", "#c", ["bo", "Bo"])
-    _feed(a, "part", "bo!b@host", "#c")  # out of sight: forgotten
-    assert a.identity(NickMask("bo!b@host"), []) == "irc:net:bo!b@host"
+def test_extended_join_and_account_notify_follow_the_person_not_the_nick(scripted_server, run_bot):
+    server = scripted_server
+    bot = run_bot(server, ["#c"], wait=False)
+    server.welcome("extended-join account-notify")
+    said = [
+        ":greg!g@host JOIN #c greg :Greg G", ":greg!g@host PRIVMSG #c :!goal add One",
+        ":greg!g@host NICK gregory", ":gregory!g@host PRIVMSG #c :!goal add Two",  # the account moves along
+        ":greg!x@elsewhere PRIVMSG #c :!goal add Three",  # greg's old nick, someone else
+        ":gregory!g@host QUIT :bye", ":gregory!m@evil PRIVMSG #c :!goal add Four",  # the next gregory: a stranger
+        ":ann!a@host JOIN #c * :Ann", ":ann!a@host PRIVMSG #c :!goal add Five",  # joined logged out
+        ":ann!a@host ACCOUNT ann", ":ann!a@host PRIVMSG #c :!goal add Six",  # then logged in
+        ":ann!a@host ACCOUNT *", ":ann!a@host PRIVMSG #c :!goal add Seven",  # and out
+        ":bo!b@host JOIN #c bo :Bo", ":bo!b@host PART #c", ":bo!b@host PRIVMSG #c :!goal add Eight",  # out of sight
+    ]
+    for line in said:
+        server.send(line)
+    assert _creators(bot, 8) == ["irc:net:greg", "irc:net:greg", "irc:net:greg!x@elsewhere",
+                                 "irc:net:gregory!m@evil", "irc:net:ann!a@host", "irc:net:ann",
+                                 "irc:net:ann!a@host", "irc:net:bo!b@host"]
 
 
-def test_with_account_tag_only_the_tag_counts():
-    a = _adapter()
-    a.cap.caps = {"account-tag", "extended-join"}
-    _feed(a, "join", "greg!g@host", "#c", ["greg", "Greg"])
-    assert a.identity(NickMask("greg!g@host"), [{"key": "account", "value": "greg"}]) == "irc:net:greg"
-    assert a.identity(NickMask("greg!g@host"), []) == "irc:net:greg!g@host"  # no tag: not logged in now
+def test_with_account_tag_only_the_tag_counts(scripted_server, run_bot):
+    server = scripted_server
+    bot = run_bot(server, ["#c"], wait=False)
+    server.welcome("account-tag extended-join")
+    server.send(":greg!g@host JOIN #c greg :Greg")
+    server.send("@account=greg :greg!g@host PRIVMSG #c :!goal add Tagged")
+    server.send(":greg!g@host PRIVMSG #c :!goal add Untagged")  # no tag: not logged in now
+    assert _creators(bot, 2) == ["irc:net:greg", "irc:net:greg!g@host"]
 
 
-def test_alternate_nicks_when_taken_or_too_long():
-    a = _adapter()
-    a.registered = False
-    sent = []
-    a._control = sent.append
-    for _ in range(4):
-        _feed(a, "nicknameinuse", "irc.example", "*", ["goalkeeper", "Nickname is already in use"])
-    assert sent[:3] == ["NICK goalkeeper_", "NICK goalkeeper__", "NICK goalkeeper___"]
-    assert re.fullmatch(r"NICK goalkeeper\d{3}", sent[3])
-    b = _adapter()
-    sent = []
-    b._control = sent.append
-    _feed(b, "erroneusnickname", "irc.example", "*", ["goalkeeper", "Erroneous nickname"])
-    _feed(b, "nicknameinuse", "irc.example", "*", ["goalkeep_", "Nickname is already in use"])
-    assert sent == ["NICK goalkeep_", "NICK goalkee__"]  # within 9 characters
+def test_alternate_nicks_when_taken_or_too_long(scripted_server, run_bot):
+    server = scripted_server
+    run_bot(server, ["#c"], nick="goalkeeper", wait=False)
+    for i in range(1, 5):
+        nick = server.wait_for(r"^NICK ", count=i)[-1].split()[1]
+        server.send(f":{SERVER_NAME} 433 * {nick} :Nickname is already in use")
+    nicks = [line.split()[1] for line in server.wait_for(r"^NICK ", count=5)]
+    assert nicks[:4] == ["goalkeeper", "goalkeeper_", "goalkeeper__", "goalkeeper___"]
+    assert re.fullmatch(r"goalkeeper\d{3}", nicks[4])
+
+
+def test_a_nick_refused_as_erroneous_is_cut_to_nine(scripted_server, run_bot):
+    server = scripted_server
+    run_bot(server, ["#c"], nick="goalkeeper", wait=False)
+    server.wait_for(r"^NICK goalkeeper$")
+    server.send(f":{SERVER_NAME} 432 * goalkeeper :Erroneous nickname")
+    server.wait_for(r"^NICK ", count=2)
+    server.send(f":{SERVER_NAME} 433 * goalkeep_ :Nickname is already in use")
+    nicks = [line.split()[1] for line in server.wait_for(r"^NICK ", count=3)]
+    assert nicks == ["goalkeeper", "goalkeep_", "goalkee__"]  # within RFC 1459's 9 characters

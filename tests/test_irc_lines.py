@@ -5,8 +5,8 @@ import random
 
 import pytest
 
-from adapters.irc_config import IrcConfig
-from adapters.irc_lines import (
+from adapters.irc.config import IrcConfig
+from adapters.irc.lines import (
     GENEROUS_USERHOST,
     OutLine,
     SendQueue,
@@ -103,25 +103,29 @@ def test_token_bucket_bursts_then_paces():
     assert b.wait() > 0
 
 
-def test_send_queue_keeps_order_and_holds_lines_whose_write_failed():
+def test_send_queue_keeps_order_and_gives_back_lines_whose_write_failed():
     t = [0.0]
     q = SendQueue(TokenBucket(rate=2.0, burst=3, monotonic=lambda: t[0]))
-    written, done, writes = [], [], []
-
-    def ok(batch):
-        writes.append(len(batch))
-        written.extend(line.text for line in batch)
-        return True
-
-    q.extend([OutLine("#a", f"l{i}", on_written=(lambda i=i: done.append(i))) for i in range(6)])
-    q.pump(ok)
-    assert written == ["l0", "l1", "l2"] and done == [0, 1, 2] and writes == [3]  # the burst in one write
+    q.extend([OutLine("#a", f"l{i}") for i in range(6)])
+    first = q.take()
+    assert [line.text for line in first] == ["l0", "l1", "l2"]  # the burst, taken at once
     t[0] = 1.0
-    q.pump(lambda batch: False)  # the connection broke: nothing is lost, nothing marked written
-    assert len(q) == 3 and done == [0, 1, 2]
+    failed = q.take()
+    q.give_back(failed)  # the connection broke: first again, in order
+    assert [line.text for line in failed] == ["l3", "l4"] and len(q) == 3
     t[0] = 10.0
-    q.pump(ok)
-    assert written == [f"l{i}" for i in range(6)] and done == list(range(6))
+    assert [line.text for line in q.take()] == ["l3", "l4", "l5"]
+
+
+def test_send_queue_serves_people_in_turn_and_skips_a_lane_that_is_not_ready():
+    t = [0.0]
+    q = SendQueue(TokenBucket(rate=1.0, burst=100, monotonic=lambda: t[0]))
+    q.extend([OutLine("#a", f"flood{i}", lane="~m@host") for i in range(5)])
+    q.extend([OutLine("#a", "answer", lane="~ann@host"), OutLine("#b", "later", lane="~bo@host")])
+    taken = q.take(ready=lambda line: line.target != "#b")
+    assert [line.text for line in taken] == ["flood0", "answer", "flood1", "flood2", "flood3", "flood4"]
+    assert q.waiting_for("~bo@host") == 1 and q.waiting_for("~m@host") == 0
+    assert [line.text for line in q.take()] == ["later"]
 
 
 BASE = {"IRC_SERVER": "irc.example.org", "IRC_CHANNELS": "#releng"}
@@ -156,7 +160,7 @@ def test_config_errors_are_one_line_naming_the_variable(env, variable):
 
 
 def test_pager_shows_seven_lines_and_an_offer_then_pages_the_rest():
-    from adapters.irc_lines import Pager
+    from adapters.irc.lines import Pager
 
     p = Pager(8)
     lines = [f"l{i}" for i in range(20)]
@@ -171,7 +175,7 @@ def test_pager_shows_seven_lines_and_an_offer_then_pages_the_rest():
 
 
 def test_cap_negotiation_requests_what_is_offered_then_sasl_then_ends():
-    from adapters.irc_session import CapNegotiation
+    from adapters.irc.caps import CapNegotiation
 
     c = CapNegotiation("gk", "pw")
     assert c.on_cap(["LS", "*", "multi-prefix account-tag"], False) == []  # more LS lines follow
@@ -186,13 +190,13 @@ def test_cap_negotiation_requests_what_is_offered_then_sasl_then_ends():
     assert c.caps == {"account-tag", "multi-prefix", "sasl"}
 
 
-def test_cap_negotiation_without_sasl_offered_or_wanted():
-    from adapters.irc_session import CapNegotiation
+def test_cap_negotiation_without_sasl_offered_or_wanted(caplog):
+    from adapters.irc.caps import CapNegotiation
 
-    notes = []
-    c = CapNegotiation("gk", "pw", notes.append)
+    c = CapNegotiation("gk", "pw")
     assert c.on_cap(["LS", "multi-prefix"], False) == ["CAP REQ :multi-prefix"]
-    assert "does not offer SASL" in notes[0]
+    assert [(r.name, r.getMessage()) for r in caplog.records] == [
+        ("goalkeeper.irc", "the server does not offer SASL; continuing without logging in")]
     assert c.on_cap(["ACK", "multi-prefix"], False) == ["CAP END"]
     c = CapNegotiation()
     assert c.on_cap(["LS", "away-notify"], False) == ["CAP END"]  # nothing we want: end at once
@@ -202,7 +206,7 @@ def test_cap_negotiation_without_sasl_offered_or_wanted():
 
 
 def test_backoff_starts_within_seconds_doubles_and_is_capped():
-    from adapters.irc_session import Backoff
+    from adapters.irc.session import Backoff
 
     b = Backoff(2, 120)
     waits = [b.next() for _ in range(2000)]

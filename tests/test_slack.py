@@ -112,10 +112,19 @@ def test_digest_on_demand_is_finished_after_the_ack(slack):
     status, body, took = slack.command("/digest", "", response_url=slack.api.response_url("digest"))
     assert status == 200 and took < 0.5
     [post] = slack.api.wait_for("response_url", 1)
-    assert post.path.endswith("/digest") and texts([post])[0]
+    assert post.path.endswith("/digest") and post.body["response_type"] == "ephemeral"
+    assert texts([post])[0].split("\n") == [
+        "*Weekly digest* · releng · FY2016Q3 · week to Mon 4 Jan · no review date yet (review date &lt;when>)",
+        "Goals (1): 1 no status",
+        "  no status (1): #1 Something to digest",
+        "This week (1 change):",
+        "  #1 Something to digest: added (greg)",
+        "New learnings: none this week (learning &lt;goal-id&gt; &lt;text&gt;)",
+    ]
+    assert not slack.api.calls_to("chat.postEphemeral")  # not an apology sent instead
 
 
-def test_a_fault_in_the_adapter_is_one_log_line_and_an_ephemeral_apology(slack, monkeypatch, capfd):
+def test_a_fault_in_the_adapter_is_one_log_line_and_an_ephemeral_apology(slack, monkeypatch, caplog):
     def broken(msg):
         raise RuntimeError("disk on fire\nsecond line")
 
@@ -127,9 +136,9 @@ def test_a_fault_in_the_adapter_is_one_log_line_and_an_ephemeral_apology(slack, 
     assert status == 200
     [apology] = slack.api.wait_for("chat.postEphemeral", 1)
     assert apology.body["text"] == "error: the bot hit a problem, try again" and apology.body["user"] == "U1GREG"
-    err = capfd.readouterr().err
-    lines = [line for line in err.splitlines() if "disk on fire" in line]
-    assert len(lines) == 2 and "Traceback" not in err, err
+    lines = [r for r in caplog.records if "disk on fire" in r.getMessage()]
+    assert len(lines) == 2 and all(r.name == "goalkeeper.slack" and "\n" not in r.getMessage() for r in lines)
+    assert not any(r.exc_info for r in caplog.records), "no traceback"
 
 
 # -- events: mentions and direct messages ------------------------------------------

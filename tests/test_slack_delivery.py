@@ -5,8 +5,8 @@ import threading
 import time
 from datetime import timedelta
 
-from adapters.slack_blocks import MESSAGE_BLOCKS, SECTION_CHARS, guard, split_sections, to_messages
-from adapters.slack_outbox import ChannelPacer, OutboxWorker, channel_id, post_messages
+from adapters.slack.blocks import MESSAGE_BLOCKS, SECTION_CHARS, guard, split_sections, to_messages
+from adapters.slack.outbox import ChannelPacer, OutboxWorker, channel_id, post_messages
 
 
 def worker_for(slack, interval: float = 0.05) -> OutboxWorker:

@@ -1,4 +1,4 @@
-"""Socket Mode: Bolt's SocketModeHandler against a local WebSocket stand-in for Slack's endpoint."""
+"""Socket Mode: the adapter's websockets client against a local WebSocket stand-in for Slack's endpoint."""
 from __future__ import annotations
 
 import threading
@@ -6,7 +6,7 @@ import time
 import urllib.parse
 
 import pytest
-from slack_bolt.adapter.socket_mode import SocketModeHandler
+from adapters.slack import SocketModeRunner
 
 from tests.fixtures_slack import APP_TOKEN, SlackRig, event_payload, mention_event, slash_body
 
@@ -16,12 +16,10 @@ def socket_rig(tmp_path, slack_api, slack_socket):
     # Socket Mode needs no signing secret
     rig = SlackRig(str(tmp_path / "goalkeeper.db"), slack_api,
                    env={"SLACK_APP_TOKEN": APP_TOKEN, "SLACK_SIGNING_SECRET": ""}, http=False)
-    handler = SocketModeHandler(rig.app, APP_TOKEN)
-    handler.connect()
+    runner = SocketModeRunner(rig.app, rig.bot, APP_TOKEN, ping_seconds=0.5, clock=lambda: rig.now).connect()
     slack_socket.wait_connected()
     yield rig, slack_socket
-    # close() waits up to 3 s on its threads' timeouts; nothing depends on it finishing
-    threading.Thread(target=handler.close, daemon=True).start()
+    runner.close()
     rig.stop()
 
 

@@ -1,14 +1,25 @@
 """What Slack sends, turned into the core's command line."""
-from adapters.slack_text import command_text, from_slack, is_slow, strip_mention
+import pytest
+
+from adapters.bootstrap import bootstrap
+from adapters.slack.text import command_text, from_slack, strip_mention
 
 
-def test_the_slash_command_is_the_top_word():
-    assert command_text("/goal", "add Migrate Gerrit due:end of March") == "goal add Migrate Gerrit due:end of March"
-    assert command_text("/learnings", "") == "learnings"
-    assert command_text("/goalkeeper", "") == "help"
-    assert command_text("/goalkeeper", "help kpi") == "help kpi"
-    assert command_text("/goalkeeper", "goal list") == "goal list"
-    assert command_text("/gk", "goal list") == "goal list"  # a renamed command works like /goalkeeper
+@pytest.fixture
+def core(tmp_path):
+    app = bootstrap({"GOALKEEPER_DB": str(tmp_path / "gk.db")})
+    yield app.core
+    app.close()
+
+
+def test_the_slash_command_is_the_top_word(core):
+    words = core.top_words
+    assert command_text("/goal", "add Migrate Gerrit due:end of March", words) == "goal add Migrate Gerrit due:end of March"
+    assert command_text("/learnings", "", words) == "learnings"
+    assert command_text("/goalkeeper", "", words) == "help"
+    assert command_text("/goalkeeper", "help kpi", words) == "help kpi"
+    assert command_text("/goalkeeper", "goal list", words) == "goal list"
+    assert command_text("/gk", "goal list", words) == "goal list"  # a renamed command works like /goalkeeper
 
 
 def test_only_a_leading_mention_of_the_bot_is_addressing():
@@ -25,7 +36,8 @@ def test_slack_wire_format_becomes_what_the_user_typed():
     assert from_slack("owner:<@U2ANN|ann> <mailto:a@b.c|a@b.c>") == "owner:<@U2ANN|ann> a@b.c"
 
 
-def test_review_and_digest_are_slow_but_their_settings_are_not():
+def test_review_and_digest_are_slow_but_their_settings_are_not(core):
+    is_slow = core.is_slow
     assert is_slow("review") and is_slow("review team:releng quarter:last") and is_slow("digest")
     assert not is_slow("review date 2016-03-25") and not is_slow("digest schedule monday 09:00")
     assert not is_slow("digest off") and not is_slow("goal list") and not is_slow("")

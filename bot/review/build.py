@@ -35,7 +35,7 @@ from ..format import fmt_value as with_unit  # noqa: F401
 from ..model import STATUSES
 from ..life import CLOSED, OPEN, UNDER_REVIEW, close_instant
 from ..quarters import REVIEW_LEAD, Quarter, quarter_of
-from ..times import parse_iso
+from ..times import iso, parse_iso
 
 
 COUNT_KEYS = ("hit", "partial", "miss", "dropped", "open")
@@ -103,6 +103,7 @@ class ReviewKpi:
     year_ago: float | None = None  # the last value at least a year before the latest
     year_change: float | None = None
     year_trend: str | None = None
+    points: list[tuple[str, float]] = field(default_factory=list)  # (ISO instant, value), oldest first: the chart
 
     @property
     def good(self) -> bool | None:
@@ -332,7 +333,7 @@ def _kpi(k: dict, start: datetime, included, tz: ZoneInfo) -> ReviewKpi:
         name=k.get("name", ""), unit=k.get("unit"), target=target, better=better,
         first=first, latest=latest, change=change, trend=trend, target_met=target_met,
         count=len(values), baseline=baseline, baseline_before=bool(before), year_ago=year_ago,
-        year_change=year_change, year_trend=year_trend,
+        year_change=year_change, year_trend=year_trend, points=[(iso(at), value) for at, _, value in values],
     )
 
 

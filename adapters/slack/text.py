@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 
-COMMANDS = ("goal", "learning", "learnings", "kpi", "review", "digest", "team", "goalkeeper")
 _LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>[\s:,]*")
 _TOKEN = re.compile(r"<([^<>]*)>")
 
 
-def command_text(command: str, text: str) -> str:
-    """`/goal` + `add X` -> `goal add X`; `/goalkeeper` alone is help, `/goalkeeper goal list` is `goal list`."""
+def command_text(command: str, text: str, top_words) -> str:
+    """`/goal` + `add X` -> `goal add X` (`top_words`: the core's command words); any other slash command
+    (`/goalkeeper`, a renamed one) takes a whole command line: alone it is help."""
     name = command.lstrip("/").strip().lower()
     text = (text or "").strip()
-    if name not in COMMANDS or name == "goalkeeper":
+    if name not in top_words or name == "help":
         return text or "help"
     return f"{name} {text}".strip()
 
@@ -49,15 +49,3 @@ def from_slack(text: str) -> str:
     The core stores plain text and the renderer escapes it again on the way out."""
     text = _TOKEN.sub(_plain_token, text or "")
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def is_slow(text: str) -> bool:
-    """`review` and `digest` build whole documents; `review date` and `digest schedule/off` are quick."""
-    words = text.lstrip("/!").lower().split()
-    if not words:
-        return False
-    if words[0] == "review":
-        return len(words) < 2 or words[1] != "date"
-    if words[0] == "digest":
-        return len(words) < 2 or words[1] not in ("schedule", "off")
-    return False

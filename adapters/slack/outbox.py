@@ -8,23 +8,17 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable
 
-from .slack_blocks import to_messages
+from adapters.bootstrap import utc_now
 
+from .blocks import to_messages
+from .log import log_problem
 
-def log_problem(where: str, exc: BaseException) -> None:
-    """One line on stderr: where it happened and what it was (never a traceback in chat)."""
-    text = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:500]
-    print(f"goalkeeper slack: {where}: {text}", file=sys.stderr, flush=True)
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+MARKER = "goalkeeper_post"  # the message metadata event_type that names an outbox row and part
 
 
 class ChannelPacer:
@@ -51,21 +45,50 @@ class ChannelPacer:
 
 
 def post_messages(client, pacer: ChannelPacer, channel: str, messages: list[dict], *, thread_ts: str | None = None,
-                  user: str | None = None) -> str | None:
+                  user: str | None = None, marker: int | None = None, posted: dict | None = None) -> str | None:
     """Post messages in order; with `user`, as ephemeral messages to that user alone. Continuations
     thread under the first message (or stay in `thread_ts`). Returns the first message's ts.
-    Raises slack_sdk's SlackApiError when Slack refuses one."""
-    first_ts = None
-    for m in messages:
+    `marker` (an outbox id) goes into each message's metadata with its part number, and parts in
+    `posted` (part -> ts, found in the channel's history) are not posted again.
+    Raises slack_sdk's SlackApiError when Slack refuses one, TimeoutError when it does not answer."""
+    posted = posted or {}
+    first_ts = posted.get(0)
+    for part, m in enumerate(messages):
+        if part in posted:
+            continue
         if user:
             client.chat_postEphemeral(channel=channel, user=user, text=m["text"], blocks=m["blocks"],
                                       thread_ts=thread_ts)
             continue
         pacer.wait(channel)
+        extra = {}
+        if marker is not None:
+            extra["metadata"] = {"event_type": MARKER, "event_payload": {"outbox_id": marker, "part": part}}
         resp = client.chat_postMessage(channel=channel, text=m["text"], blocks=m["blocks"],
-                                       thread_ts=thread_ts or first_ts, unfurl_links=False, unfurl_media=False)
+                                       thread_ts=thread_ts or first_ts, unfurl_links=False, unfurl_media=False,
+                                       **extra)
         first_ts = first_ts or resp.get("ts")
     return first_ts
+
+
+def already_posted(client, channel: str, outbox_id: int, oldest: float) -> dict[int, str]:
+    """Parts of an outbox message Slack already has (a post that timed out may have arrived): part -> ts,
+    found by their metadata marker in the channel's history (and the first part's thread)."""
+    found: dict[int, str] = {}
+
+    def scan(messages):
+        for msg in messages or []:
+            meta = msg.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if meta.get("event_type") == MARKER and payload.get("outbox_id") == outbox_id:
+                found[int(payload.get("part", 0))] = msg.get("ts")
+
+    resp = client.conversations_history(channel=channel, oldest=f"{oldest:.6f}", include_all_metadata=True, limit=200)
+    scan(resp.get("messages"))
+    if 0 in found:
+        replies = client.conversations_replies(channel=channel, ts=found[0], include_all_metadata=True, limit=200)
+        scan(replies.get("messages"))
+    return found
 
 
 def channel_id(channel_key: str) -> str:
@@ -92,22 +115,40 @@ class OutboxWorker:
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
-        """One pass; returns how many messages were delivered."""
+        """One pass; returns how many messages were delivered. A post that times out ends the pass (Slack
+        is not answering: the rest wait for the next one), and a post that was attempted before is looked
+        for in the channel's history before it is sent again, so a slot is delivered once."""
         try:
             self.bot.tick(self.clock())
         except Exception as e:  # a failing tick must not stop delivery of what is already queued
             log_problem("tick", e)
         delivered = 0
-        for item in self.bot.claim_outgoing("slack", self.clock(), self.worker_id):
+        items = self.bot.claim_outgoing("slack", self.clock(), self.worker_id)
+        for n, item in enumerate(items):
             try:
-                post_messages(self.client, self.pacer, channel_id(item.channel_key), to_messages(item.text))
+                self._deliver(item)
                 self.bot.mark_delivered(item.id, self.clock())
                 delivered += 1
+            except TimeoutError as e:
+                log_problem(f"delivering outbox #{item.id} to {item.channel_key} (Slack did not answer; "
+                            f"it and {len(items) - n - 1} more wait for the next pass)", e)
+                for rest in items[n:]:
+                    self.bot.release(rest.id)
+                break
             except Exception as e:
                 log_problem(f"delivering outbox #{item.id} to {item.channel_key}", e)
             if self._stop.is_set():
                 break
         return delivered
+
+    def _deliver(self, item) -> None:
+        channel = channel_id(item.channel_key)
+        posted = {}
+        if not self.bot.record_post_attempt(item.id, self.clock()):
+            # attempted before: it may be in the channel already (a timeout, a crash before it was marked)
+            oldest = self.clock().timestamp() - 7 * 86400
+            posted = already_posted(self.client, channel, item.id, oldest)
+        post_messages(self.client, self.pacer, channel, to_messages(item.text), marker=item.id, posted=posted)
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -1,8 +1,8 @@
 """IRC text on the wire: cleaning what comes in, cutting what goes out into lines that fit
 512 bytes as the server relays them, and pacing those lines so no server drops the bot for flooding.
 
-Nothing here touches a socket: the adapter (adapters/irc.py) feeds lines in and hands a send
-function to `SendQueue.pump`.
+Nothing here touches a socket: the delivery (adapters/irc/delivery.py) feeds lines in and takes
+them out when the connection may carry them.
 """
 from __future__ import annotations
 
@@ -169,61 +169,60 @@ class TokenBucket:
 
 @dataclass
 class OutLine:
-    """One PRIVMSG waiting to be written; `on_written` runs once it is in the socket."""
+    """One PRIVMSG waiting to be written; `on_confirmed` runs once the server is known to have it."""
 
     target: str
     text: str
-    on_written: Callable[[], None] | None = None
-    channel_key: str = ""  # set for channel replies, so they can be re-queued durably on a drop
-    private: bool = False
-    outgoing_id: int | None = None  # set for outbox messages: given back to the outbox on a drop
-    asker: str = ""  # lower-case nick whose command this line answers
+    lane: str = ""  # whose command this line answers (account, else user@host); "" for scheduled messages
+    outgoing_id: int | None = None  # set for outbox messages: given back to the outbox if never confirmed
+    on_confirmed: Callable[[], None] | None = None
 
 
 class SendQueue:
-    """Lines in the order they were queued, let out at the token bucket's pace."""
+    """Lines waiting to go out, one lane per person, let out round robin at the token bucket's pace:
+    a flood from one person delays everyone else by at most one line per turn."""
 
     def __init__(self, bucket: TokenBucket):
         self.bucket = bucket
-        self._lines: deque[OutLine] = deque()
+        self._lanes: dict[str, deque[OutLine]] = {}  # in turn order: the lane served last moves to the end
 
     def __len__(self) -> int:
-        return len(self._lines)
+        return sum(map(len, self._lanes.values()))
 
-    def waiting_for(self, asker: str) -> int:
-        """Lines still queued in answer to `asker`'s commands."""
-        return sum(1 for line in self._lines if line.asker == asker)
-
-    def put(self, line: OutLine) -> None:
-        self._lines.append(line)
+    def waiting_for(self, lane: str) -> int:
+        """Lines still queued in `lane` (answers to one person's commands)."""
+        return len(self._lanes.get(lane, ()))
 
     def extend(self, lines: list[OutLine]) -> None:
-        self._lines.extend(lines)
+        for line in lines:
+            self._lanes.setdefault(line.lane, deque()).append(line)
 
-    def pump(self, write: Callable[[list[OutLine]], bool]) -> int:
-        """Write as many lines as the bucket allows, in one write; `write` returns False when the connection
-        failed (the lines then stay first in the queue, and none counts as written)."""
+    def give_back(self, lines: list[OutLine]) -> None:
+        """Lines taken but not known to have reached the server: first again in their lanes, in order."""
+        for line in reversed(lines):
+            self._lanes.setdefault(line.lane, deque()).appendleft(line)
+
+    def take(self, ready: Callable[[OutLine], bool] = lambda line: True) -> list[OutLine]:
+        """As many lines as the bucket allows, one lane after another; a lane whose next line is not
+        `ready` (its channel not joined yet) waits without holding up the others."""
         batch: list[OutLine] = []
-        while self._lines and self.bucket.take():
-            batch.append(self._lines.popleft())
-        if not batch:
-            return 0
-        if not write(batch):
-            self._lines.extendleft(reversed(batch))
-            return 0
-        for line in batch:
-            if line.on_written is not None:
-                line.on_written()
-        return len(batch)
+        while True:
+            lane = next((k for k, q in self._lanes.items() if ready(q[0])), None)
+            if lane is None or not self.bucket.take():
+                return batch
+            q = self._lanes.pop(lane)
+            batch.append(q.popleft())
+            if q:
+                self._lanes[lane] = q  # to the back of the turn order
 
     def wait(self) -> float:
         """Seconds until the next line may go (infinity when nothing waits)."""
-        return self.bucket.wait() if self._lines else float("inf")
+        return self.bucket.wait() if self._lanes else float("inf")
 
     def drain(self) -> list[OutLine]:
-        """Everything not yet written, queue emptied (on disconnect)."""
-        lines = list(self._lines)
-        self._lines.clear()
+        """Everything not yet taken, queue emptied."""
+        lines = [line for q in self._lanes.values() for line in q]
+        self._lanes.clear()
         return lines
 
 
