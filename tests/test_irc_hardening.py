@@ -43,9 +43,10 @@ def test_owner_by_nick_is_never_the_impostor_holding_that_nick_on_ngircd(ngircd,
     ann.wait_for(r"^:greg!\S+ QUIT")
     mallory = IrcClient(ngircd.port, "greg", user="mallory")  # greg's nick, someone else
     connect_all(mallory, join=("#owner",))
-    m = mallory.mark()
+    m, ma = mallory.mark(), ann.mark()
     mallory.say("#owner", "!learning hi")  # now "greg" was last seen as mallory
     bot_says(mallory, "gkbot", "#owner", m)
+    bot_says(ann, "gkbot", "#owner", ma)  # ann has read it too: her mark below is clean
     m, mm = ann.mark(), mallory.mark()
     ann.say("#owner", "!goal add Budget owner:greg")
     gid = _goal_id(bot_says(ann, "gkbot", "#owner", m)[0])
