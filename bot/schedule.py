@@ -8,7 +8,7 @@ A pass (`queue_due`) decides from the store alone, never from timers in memory:
   in the team's zone) while the review is still ahead;
 - each becomes an outbox key (`<channel>|digest|<slot UTC>`,
   `<channel>|reminder-<days>|<review date>`); one batched query finds the keys that
-  already exist, and the missing ones are inserted with INSERT OR IGNORE in one
+  already exist, and the missing ones are added (a duplicate key is ignored) in one
   transaction, so two processes at the same instant queue one message;
 - only the latest slot is ever a candidate, so a missed digest goes out late once
   and an older one is skipped; a slot older than one already queued for the same
