@@ -314,9 +314,13 @@ class Store:
             (goal["id"], at, by, action, json.dumps(diff), note),
         )
 
-    def list_goals(self, team: str, quarter: str, status=None, owner=None, limit=None) -> list[dict]:
+    def list_goals(self, team: str, quarter: str, status=None, owner=None, limit=None, not_final=()) -> list[dict]:
+        """A quarter's goals by id; `not_final`: the final statuses to leave out."""
         sql = "SELECT * FROM goals WHERE team = ? AND quarter = ? AND deleted = 0"
         params: list = [team, quarter]
+        if not_final:
+            sql += f" AND (status IS NULL OR status NOT IN ({','.join('?' * len(not_final))}))"
+            params += list(not_final)
         if status == "none":
             sql += " AND status IS NULL"
         elif status:
@@ -526,8 +530,10 @@ class Store:
         where = (f" FROM goals g WHERE g.team = ? AND g.quarter IN ({marks}) AND g.deleted = 0"
                  f" AND (g.status IS NULL OR g.status NOT IN ({fmarks}))")
         params = (team, *quarters, *finals)
-        n = self.one("SELECT COUNT(*) AS n" + where, params)["n"]
-        return n, self.all("SELECT g.id, g.title, g.status" + where + " ORDER BY g.id LIMIT ?", (*params, limit))
+        counted = self.one(  # from the counts the triggers keep, not a scan of the quarters
+            f"SELECT COALESCE(SUM(n), 0) AS n FROM goal_counts WHERE team = ? AND quarter IN ({marks})"
+            f" AND status NOT IN ({fmarks})", params)["n"]
+        return counted, self.all("SELECT g.id, g.title, g.status" + where + " ORDER BY g.id LIMIT ?", (*params, limit))
 
     def goals_without_learning(self, team: str, quarters: list[str], limit: int) -> tuple[int, list[dict]]:
         """How many goals of these quarters have no learning, and the first `limit`."""

@@ -84,8 +84,8 @@ def goal_list(ctx, rest: str) -> Reply:
     goals = ctx.store.list_goals(team, quarter.label, status, owner, limit=LIST_LIMIT + 1)
     # without quarter:, the quarter under review's goals still without a final status come too
     reviewed = None if "quarter" in opts or status in FINAL_STATUSES else ctx.under_review(team, tz)
-    pending = [g for g in ctx.store.list_goals(team, reviewed.label, status, owner, limit=LIST_LIMIT * 4)
-               if g["status"] not in FINAL_STATUSES][:LIST_LIMIT + 1] if reviewed else []
+    pending = ctx.store.list_goals(team, reviewed.label, status, owner, limit=LIST_LIMIT + 1,
+                                   not_final=FINAL_STATUSES) if reviewed else []
     head = f"{ctx.r.bold(ctx.r.text(team))} · {quarter.label}"
     today = ctx.today(tz)
     if not goals:
@@ -94,7 +94,8 @@ def goal_list(ctx, rest: str) -> Reply:
         more = len(goals) > LIST_LIMIT
         goals = goals[:LIST_LIMIT]
         lines = [f"{head}: {len(goals)}{'+' if more else ''} goal{'s' if len(goals) != 1 else ''}"]
-        lines += [goal_line(ctx, g, names_for(ctx, goals), today) for g in goals]
+        names = names_for(ctx, goals)
+        lines += [goal_line(ctx, g, names, today) for g in goals]
         if more:
             lines.append(f"... more than {LIST_LIMIT}: narrow with status: or owner:")
     if pending:
