@@ -91,9 +91,10 @@ def test_owner_by_nick_is_the_services_account_on_inspircd_atheme(inspircd_athem
     ann.wait_for(r"^(@\S+ )?:greg!\S+ QUIT")
     mallory = IrcClient(server.port, "greg", user="mallory", caps=caps, sasl=("mallory", accounts["mallory"]))
     connect_all(mallory, join=("#owner",))
-    m = mallory.mark()
+    m, ma = mallory.mark(), ann.mark()
     mallory.say("#owner", "!learning hi")
     bot_says(mallory, "gkbot", "#owner", m)
+    bot_says(ann, "gkbot", "#owner", ma)  # ann has read it too: her mark below is clean
     m, mm = ann.mark(), mallory.mark()
     ann.say("#owner", "!goal add Budget owner:greg")
     gid = _goal_id(bot_says(ann, "gkbot", "#owner", m)[0])
