@@ -30,16 +30,16 @@ def _logging() -> None:
         log.propagate = False
 
 
-def parse_now(text: str | None, tz: str):
-    """--now ISO: a naive time is read in GOALKEEPER_TZ."""
-    from bot.times import parse_iso, zone
+def parse_now(text: str | None):
+    """--now ISO: a time without an offset is read in UTC (the contract)."""
+    from bot.times import parse_iso
 
     if not text:
         return None
     from bot.when import MAX_YEAR, MIN_YEAR
 
     try:
-        now = parse_iso(text, zone(tz))
+        now = parse_iso(text)
     except ValueError:
         raise ConfigError(f"--now: {text!r} is not an ISO 8601 time (like 2016-01-04T10:00)") from None
     if not MIN_YEAR <= now.year <= MAX_YEAR:
@@ -52,7 +52,7 @@ def start(env, now_text: str | None = None):
     from adapters.bootstrap import bootstrap
 
     config = Config.from_env(env)
-    return bootstrap(env, now=parse_now(now_text, config.tz), config=config)
+    return bootstrap(env, now=parse_now(now_text), config=config)
 
 
 def parser() -> argparse.ArgumentParser:

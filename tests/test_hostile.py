@@ -243,3 +243,12 @@ def test_cr_only_line_endings_and_a_byte_order_mark(tmp_path):
     assert lines[0].startswith("#1 One · releng") and lines[1].startswith("#2 Two · releng")
     assert lines[2] == "releng · FY2016Q3: 2 goals"
     assert [g["title"] for g in export(db)["goals"]] == ["One", "Two"]
+
+
+def test_a_now_without_an_offset_is_utc_whatever_the_zone(tmp_path):
+    db = tmp_path / "g.db"
+    r = run_cli(["console", "--now", "2016-01-04T10:00"], env={"GOALKEEPER_DB": str(db),
+                                                                "GOALKEEPER_TZ": "America/Los_Angeles"},
+                input="goal add Ship it\n")
+    assert r.returncode == 0, r.stderr
+    assert export(db)["goals"][0]["history"][0]["at"] == "2016-01-04T10:00:00+00:00"
