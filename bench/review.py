@@ -11,7 +11,7 @@ import time
 from datetime import timedelta
 
 from .common import (NOW, TEAM, Figure, Workdir, console_bot, console_message, judged, median, ms, not_available,
-                     open_store, profile_top, raw, seed_goals, seed_kpis, seed_team)
+                     open_store, profile_top, raw, seed_goals, seed_kpis, seed_team, timed)
 
 AREA = "review"
 
@@ -94,12 +94,7 @@ def closed_quarter(work: Workdir, k: int, log) -> Figure:
             assert review.complete and review.changed_after_count == 5000
             return render_markdown(review)
 
-        one()
-        xs = []
-        for _ in range(k):
-            t = time.perf_counter()
-            one()
-            xs.append(time.perf_counter() - t)
+        xs = timed(one, k)
     finally:
         store.close()
     log(f"review: closed quarter {ms(median(xs)):.2f} ms")
@@ -141,12 +136,7 @@ def organisation(work: Workdir, k: int, log) -> Figure:
             assert len(doc.reviews) == 30 and all(len(r.recent) == 4 for r in doc.reviews)
             return doc.text("md")
 
-        one()
-        xs = []
-        for _ in range(k):
-            t = time.perf_counter()
-            one()
-            xs.append(time.perf_counter() - t)
+        xs = timed(one, k)
     finally:
         store.close()
     log(f"review: --all {ms(median(xs)):.2f} ms")
