@@ -24,7 +24,7 @@ from bot.model import Actor, Channel, Message
 from .config import IrcConfig
 from .delivery import BUSY_REPLY, PROBE, Delivery
 from .lines import clean_incoming
-from .roster import Roster, irc_lower
+from .roster import Roster, irc_lower, who_left
 from .session import EVENTS, Session
 
 log = logging.getLogger("goalkeeper.irc")
@@ -169,17 +169,16 @@ class IrcAdapter:
         self.roster.set_account(event.source.nick, event.target)
 
     def _on_part(self, event) -> None:
-        self._left(event.target, event.source.nick)
-
-    def _on_kick(self, event) -> None:
-        if event.arguments:
-            self._left(event.target, event.arguments[0])
-
-    def _left(self, chan: str, nick: str) -> None:
+        left = who_left(event)
+        if left is None:
+            return
+        chan, nick = left
         if self.session.is_me(nick):
             self.roster.bot_left(chan)
         else:
             self.roster.left(chan, nick)
+
+    _on_kick = _on_part  # a kick is a part said by someone else
 
     def _on_quit(self, event) -> None:
         self.roster.quit(event.source.nick)  # whoever takes this nick next is someone else

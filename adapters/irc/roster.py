@@ -73,3 +73,10 @@ class Roster:
     def _forget_if_gone(self, low_nick: str) -> None:
         if not any(low_nick in m for m in self.members.values()):
             self.accounts.pop(low_nick, None)
+
+
+def who_left(event) -> tuple[str, str] | None:
+    """(channel, nick) of a PART or a KICK; None for a KICK that names nobody."""
+    if event.type == "kick":
+        return (event.target, event.arguments[0]) if event.arguments else None
+    return event.target, event.source.nick

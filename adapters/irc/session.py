@@ -13,7 +13,7 @@ import irc.client
 from jaraco.stream import buffer as jbuffer
 
 from .caps import CapNegotiation
-from .roster import irc_lower
+from .roster import irc_lower, who_left
 
 log = logging.getLogger("goalkeeper.irc")
 
@@ -272,17 +272,16 @@ class Session:
             self.own_userhost = f"{event.target}@{event.arguments[0]}"
 
     def _on_part(self, event) -> None:
-        self._left(event.target, event.source.nick)
-
-    def _on_kick(self, event) -> None:
-        if event.arguments:
-            self._left(event.target, event.arguments[0])
-
-    def _left(self, chan: str, nick: str) -> None:
+        left = who_left(event)
+        if left is None:
+            return
+        chan, nick = left
         if self.is_me(nick):
             self.joined.pop(irc_lower(chan), None)
             # kicked: back after a short pause (a channel that keeps kicking gets one JOIN per 30 s)
             self._next_join_check = min(self._next_join_check, self._mono() + max(1.0, self.cfg.reconnect_min))
+
+    _on_kick = _on_part  # a kick is a part said by someone else
 
     def _on_quit(self, event) -> None:
         if irc_lower(event.source.nick) == irc_lower(self.cfg.nick) and self.nick != self.cfg.nick:
