@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 
 from .config import valid_tz
-from .grammar import UsageError
+from .grammar import UsageError, split_options
 from .limits import channel_team_name, check_name
 from .model import Message
 from .people import display_name, resolve_person, who_may_change
@@ -96,6 +96,20 @@ class Ctx:
             return self.quarter(opts, tz, usage)
         return self.under_review(team, tz) or self.quarter({}, tz, usage)
 
+    def options(self, text: str, keys: tuple) -> tuple[str, dict]:
+        """The one option parser (bot/grammar.py), with `due:` read as a date where it must be."""
+        return split_options(text, keys, self.reads_as_date if "due" in keys else None)
+
+    def reads_as_date(self, text: str) -> bool:
+        """Whether a phrase names a date (a past one too: `due:` refuses it later, with its reason)."""
+        from .when import WhenError, parse_when
+
+        try:
+            parse_when(text, self.now, self.config.fiscal_start)
+            return True
+        except WhenError:
+            return False
+
     def due(self, text: str, tz: str, usage: str, what: str = "due:") -> date:
         """A `<when>` read in the team's zone; a date in the past is refused."""
         from .format import fmt_date
@@ -127,12 +141,25 @@ class Ctx:
             raise UsageError(f"only an admin ({who}) may {what}", usage)
 
     def may_change(self, goal: dict) -> bool:
-        return self.actor.id in (goal["owner"], goal["creator"]) or self.is_admin()
+        owners = goal.get("owners") or [goal["owner"]]
+        return self.actor.id in (*owners, goal["creator"]) or self.is_admin()
 
     def require_change(self, goal: dict, usage: str) -> None:
         if not self.may_change(goal):
-            names = self.store.person_names([goal["owner"], goal["creator"]])
+            names = self.store.person_names([*(goal.get("owners") or [goal["owner"]]), goal["creator"]])
             raise UsageError(f"only {who_may_change(goal, names)} or an admin may change #{goal['id']}", usage)
+
+    def require_team_of(self, goal: dict, usage: str) -> None:
+        """In a team channel, a goal of another team is changed where it lives (unless shared with this team)."""
+        if self.msg.channel.private:
+            return
+        here = self.team({}, usage)
+        if goal["team"] == here or here in (goal.get("shared") or ()):
+            return
+        chans = [c["name"] for c in self.store.channels_of(goal["team"])][:3]
+        where = f"in {' or '.join(self.r.text(c) for c in chans)} or " if chans else ""
+        raise UsageError(f"#{goal['id']} is team {self.r.text(goal['team'])}'s goal, not {self.r.text(here)}'s: "
+                         f"change it {where}in a private message", usage)
 
     def resolve_person(self, text: str, usage: str) -> str:
         return resolve_person(self.store, self.r, self.actor, text, usage)

@@ -72,9 +72,21 @@ def goal_line(ctx, g: dict, names: dict, today: date | None = None) -> str:
     parts = [f"#{g['id']} {r.text(g['title'])}", r.text(g["team"]), g["quarter"]]
     if g["due"]:
         parts.append("due " + fmt_date(g["due"], today))
-    parts.append("owner " + (ctx.show(g["owner"], names) if g["owner"] else "nobody"))
+    owners = g.get("owners") or ([g["owner"]] if g["owner"] else [])
+    if len(owners) > 1:
+        parts.append("owners " + ", ".join(ctx.show(o, names) for o in owners))
+    else:
+        parts.append("owner " + (ctx.show(g["owner"], names) if g["owner"] else "nobody"))
     if g["kind"] != ctx.config.kinds[0]:  # the default kind goes unsaid
         parts.append(g["kind"])
+    if g.get("shared"):
+        parts.append("shared with " + ", ".join(r.text(t) for t in g["shared"]))
+    if g.get("continues"):
+        parts.append(f"continues #{g['continues']}")
+    if g.get("continued_as"):
+        parts.append(f"continued as #{g['continued_as']}")
+    if g.get("deleted"):
+        parts.append("deleted")
     status = r.status(g["status"])
     if g["note"]:
         status += f', "{r.text(g["note"])}"'

@@ -36,11 +36,23 @@ def clean(text: str) -> str:
     return _CONTROL.sub("", _IRC_COLOUR.sub("", text))
 
 
-def split_options(text: str, keys: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+# keys whose value is one word unless quoted: options may come first or between words
+ONE_WORD_KEYS = frozenset({"team", "owner", "quarter", "kind", "status", "shared", "tz", "unit", "target", "better",
+                           "size"})
+MAX_DATE_WORDS = 8  # the longest leading phrase of a `due:` tried as a date
+
+
+def split_options(text: str, keys: tuple[str, ...], is_date=None) -> tuple[str, dict[str, str]]:
     """Split `text` into its positional part and its `key:value` options.
+
+    A value runs until the next known key; a one-word key (ONE_WORD_KEYS) takes one word (or one quoted
+    phrase), and a `due:` whose whole run does not read as a date (`is_date`) takes the longest leading
+    phrase that does. The words left over, wherever they stood, are the positional part.
 
     >>> split_options("Migrate Gerrit due:end of March owner:greg", ("due", "owner"))
     ('Migrate Gerrit', {'due': 'end of March', 'owner': 'greg'})
+    >>> split_options("owner:mark due:Friday Ship it", ("due", "owner"), lambda s: s == "Friday")
+    ('Ship it', {'owner': 'mark', 'due': 'Friday'})
     """
     if not keys:
         return _unquote(text.strip()), {}
@@ -53,15 +65,36 @@ def split_options(text: str, keys: tuple[str, ...]) -> tuple[str, dict[str, str]
             spans.append(m)
     if not spans:
         return _unquote(text.strip()), {}
-    positional = text[: spans[0].start()].strip()
+    left = [text[: spans[0].start()].strip()]
     options: dict[str, str] = {}
     for i, m in enumerate(spans):
         end = spans[i + 1].start() if i + 1 < len(spans) else len(text)
         key = m.group(1).lower()
         if key in options:
             raise UsageError(f"{key}: is given twice")
-        options[key] = _unquote(text[m.end() : end].strip())
-    return _unquote(positional), options
+        value, rest = _value(key, text[m.end() : end].strip(), is_date)
+        options[key] = _unquote(value)
+        left.append(rest)
+    positional = " ".join(p for p in left if p)
+    return _unquote(positional) if len(left[0]) == len(positional) else positional, options
+
+
+def _value(key: str, run: str, is_date) -> tuple[str, str]:
+    """(the value, the words after it that are not the key's) of one key's run."""
+    if run[:1] in '"\u201c':
+        close = next((i for i in range(1, len(run)) if run[i] in '"\u201d'), None)
+        if close is not None:
+            return run[: close + 1], run[close + 1 :].strip()
+    if key in ONE_WORD_KEYS:
+        parts = run.split(None, 1)
+        return (parts[0], parts[1] if len(parts) > 1 else "") if parts else ("", "")
+    if key == "due" and is_date is not None and " " in run and not is_date(run):
+        words = run.split()
+        for n in range(min(len(words) - 1, MAX_DATE_WORDS), 0, -1):
+            head = " ".join(words[:n])
+            if is_date(head):
+                return head, " ".join(words[n:])
+    return run, ""
 
 
 @lru_cache(maxsize=64)

@@ -48,8 +48,9 @@ def resolve_person(store, renderer, actor, text: str, usage: str) -> str:
 
 def who_may_change(goal: dict, names: dict) -> str:
     who = []
-    if goal["owner"]:
-        who.append(f"{display_name(goal['owner'], names)} (owner)")
-    if goal["creator"] != goal["owner"]:
+    owners = goal.get("owners") or ([goal["owner"]] if goal["owner"] else [])
+    for o in owners:
+        who.append(f"{display_name(o, names)} (owner)")
+    if goal["creator"] not in owners:
         who.append(f"{display_name(goal['creator'], names)} (creator)")
     return ", ".join(who)

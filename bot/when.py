@@ -19,9 +19,13 @@ a leading "on " or "by " are ignored; runs of whitespace count as one space):
   such day that is today or later (`Feb 29` without a year: the next Feb 29).
 - `today`, `now`, `tonight`, `eod`, `end of day`; `tomorrow`; `yesterday`.
 - Weekdays (`friday`, `fri`): the next such day that is today or later, so
-  `friday` said on a Friday is today. `this friday`: the same. `next friday`:
-  the first Friday strictly after today (on a Friday, a week later; on a
-  Monday, the same week's Friday). `last friday`: the latest Friday before today.
+  `friday` said on a Friday is today. `this friday`, `coming friday`: the same.
+  `next friday`: the Friday of next week (weeks run Monday to Sunday), which is
+  what most people mean: said on Wed 6 Jan it is Fri 15 Jan, not Fri 8 Jan.
+  `last friday`: the latest Friday before today.
+- A quarter label alone: `FY2016Q3`, `2016Q1` (`2016 Q1`), `Q3` (this fiscal
+  year's), `Q4 2015`, `this quarter`, `next quarter`, `last quarter`: that
+  quarter's last day (a past one is refused by `due:`).
 - `in 3 days`, `in 2 weeks`, `in a week`, `in 1 month`, `in 2 years`,
   `in a fortnight`, `2 weeks from now`, `3 days from today` (numbers as digits or
   a/an/one..twelve). Months and years keep the day of month, clamped to the
@@ -43,8 +47,7 @@ a leading "on " or "by " are ignored; runs of whitespace count as one space):
   (the end of the working week; today if today is Friday, next week's Friday on
   a Saturday or Sunday); `end of next week`: the Friday of next week.
 - `next week`: Monday of next week; `next month`: first day of next month;
-  `next quarter`: first day of the next fiscal quarter; `next year`: Jan 1 of
-  next year.
+  `next year`: Jan 1 of next year.
 - Anything else: dateparser with `languages=['en']`, `PREFER_DATES_FROM='future'`,
   `RELATIVE_BASE=now` (naive). A bare number (`5`) is refused, not guessed.
 
@@ -116,6 +119,8 @@ _END_OF = re.compile(r"^end of (?:the )?(.+)$")
 _END_MONTH = re.compile(rf"^({_MON})\.?(?:,? (\d{{4}}))?$")
 _END_Q = re.compile(r"^q([1-4])$")
 _END_FY = re.compile(r"^fy ?(\d{4})$")
+
+_QUARTER_ALONE = re.compile(r"^(?:(?:fy ?)?\d{4} ?-?q[1-4]|q[1-4](?: (?:fy ?)?\d{4})?|(?:this|next|last) quarter)$")
 
 _SIMPLE_END = {
     "eoq": "quarter", "eom": "month", "eoy": "year", "eow": "week", "eofy": "fiscal year",
@@ -192,8 +197,8 @@ def _shift(today: date, n: int, unit: str) -> date:
 
 def _weekday(today: date, which: str | None, wd: int) -> date:
     ahead = (wd - today.weekday()) % 7
-    if which == "next":
-        return today + timedelta(days=ahead or 7)
+    if which == "next":  # the one in next week (Monday to Sunday), not the coming one
+        return today - timedelta(days=today.weekday()) + timedelta(weeks=1, days=wd)
     if which == "last":
         return today - timedelta(days=(today.weekday() - wd) % 7 or 7)
     return today + timedelta(days=ahead)  # bare, "this", "coming": today counts
@@ -283,7 +288,22 @@ def parse_when(text: str, now: datetime, fiscal_start: int = 1) -> date:
     return result
 
 
+def _quarter_alone(t: str, today: date, fiscal_start: int, raw: str) -> date:
+    """`FY2016Q3`, `2016Q1`, `Q3`, `Q4 2015`, `next quarter`: that quarter's last day."""
+    words = t.split()
+    if words[-1] == "quarter":
+        t = words[0]
+    elif t.startswith("q") and len(words) == 2:  # Q4 2015 is 2015Q4
+        t = words[1] + words[0]
+    try:
+        return parse_quarter(t, today, fiscal_start).end
+    except QuarterError:
+        raise WhenError(f"'{_shown(raw)}' is not a quarter I know (like Q3, 2016Q1, FY2016Q3, next quarter)") from None
+
+
 def _fast(t: str, today: date, now: datetime, fiscal_start: int, raw: str) -> date | None:
+    if "q" in t and _QUARTER_ALONE.match(t):
+        return _quarter_alone(t, today, fiscal_start, raw)
     if t in ("today", "now", "tonight", "eod", "end of day", "end of the day", "end of today"):
         return today
     if t == "tomorrow":
@@ -341,8 +361,6 @@ def _fast(t: str, today: date, now: datetime, fiscal_start: int, raw: str) -> da
         return today - timedelta(days=today.weekday()) + timedelta(weeks=1)
     if t == "next month":
         return _add_months(today.replace(day=1), 1)
-    if t == "next quarter":
-        return quarter_of(today, fiscal_start).next().start
     if t == "next year":
         return date(today.year + 1, 1, 1)
     return None

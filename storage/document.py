@@ -12,7 +12,7 @@ from bot.times import day_or_none, instant_or_none
 from bot.when import WEEKDAYS, time_of_day
 
 _LABEL = re.compile(r"^(?:FY)?\d{4}Q[1-4]$")
-_ACTIONS = ("create", "edit", "status", "delete", "restore")
+_ACTIONS = ("create", "edit", "status", "delete", "restore", "carry")
 MAX_DELIVERY = 40_000  # Slack's own cap on a message's text
 MIN_YEAR, MAX_YEAR = 1970, 2200
 

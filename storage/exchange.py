@@ -42,7 +42,21 @@ def export(store, team: str | None = None) -> dict:
     val_sql = "SELECT * FROM kpi_values ORDER BY kpi_id, at, id" if not team else (
         "SELECT v.* FROM kpi_values v JOIN kpis k ON k.id = v.kpi_id WHERE k.team = ? ORDER BY v.kpi_id, v.at, v.id")
     for v in store.all(val_sql, params):
-        values.setdefault(v["kpi_id"], []).append({"at": v["at"], "value": v["value"], "by": v["by"]})
+        values.setdefault(v["kpi_id"], []).append({"at": v["at"], "value": v["value"], "by": v["by"],
+                                                   "deleted": v["deleted_at"] is not None,
+                                                   "deleted_at": v["deleted_at"], "deleted_by": v["deleted_by"]})
+    owners: dict[int, list] = {}
+    for r in store.all("SELECT goal_id, who FROM goal_owners ORDER BY goal_id, pos"):
+        owners.setdefault(r["goal_id"], []).append(r["who"])
+    shares: dict[int, list] = {}
+    for r in store.all("SELECT goal_id, team FROM goal_shares ORDER BY goal_id, team"):
+        shares.setdefault(r["goal_id"], []).append(r["team"])
+    continued_as = {r["continues"]: r["id"] for r in store.all(
+        "SELECT continues, MAX(id) AS id FROM goals WHERE continues IS NOT NULL AND deleted = 0 GROUP BY continues")}
+    learning_history: dict[int, list] = {}
+    for e in store.all("SELECT * FROM learning_events ORDER BY id"):
+        learning_history.setdefault(e["learning_id"], []).append(
+            {"at": e["at"], "by": e["by"], "action": e["action"], "changes": json.loads(e["changes"])})
     closes: dict[str, dict] = {}
     for c in store.all(f"SELECT * FROM quarter_closes {where} ORDER BY team, quarter", params):
         closes.setdefault(c["team"], {})[c["quarter"]] = c["at"]
@@ -82,13 +96,17 @@ def export(store, team: str | None = None) -> dict:
                 "owner": g["owner"], "creator": g["creator"], "kind": g["kind"], "due": g["due"],
                 "status": g["status"], "note": g["note"], "deleted": bool(g["deleted"]),
                 "created_at": g["created_at"], "updated_at": g["updated_at"],
+                "owners": owners.get(g["id"]) or ([g["owner"]] if g["owner"] else []),
+                "shared": shares.get(g["id"], []), "continues": g["continues"],
+                "continued_as": continued_as.get(g["id"]),
                 "history": events.get(g["id"], []),
             }
             for g in goals
         ],
         "learnings": [
             {"id": l["id"], "goal": l["goal_id"], "team": l["team"], "quarter": l["quarter"], "text": l["text"],
-             "by": l["by"], "at": l["at"]}
+             "by": l["by"], "at": l["at"], "deleted": l["deleted_at"] is not None, "deleted_at": l["deleted_at"],
+             "deleted_by": l["deleted_by"], "history": learning_history.get(l["id"], [])}
             for l in store.all(
                 f"SELECT * FROM learnings {where} ORDER BY id" if not team else
                 f"SELECT * FROM learnings WHERE team = ? OR goal_id IN (SELECT id FROM goals {goal_where}) ORDER BY id",
@@ -159,6 +177,13 @@ def import_(store, doc: dict) -> dict:
                  int(g.get("deleted", False)), g.get("created_at", ""), g.get("updated_at") or g.get("created_at", "")),
             )
             conn.execute("DELETE FROM goal_events WHERE goal_id = ?", (g["id"],))  # the history is the document's
+            if g.get("continues") is not None:
+                conn.execute("UPDATE goals SET continues = ? WHERE id = ?", (g["continues"], g["id"]))
+            several = g.get("owners") or []
+            for pos, who in enumerate(several if len(several) > 1 else []):
+                conn.execute("INSERT INTO goal_owners (goal_id, pos, who) VALUES (?, ?, ?)", (g["id"], pos, who))
+            for t in g.get("shared") or []:
+                conn.execute("INSERT OR IGNORE INTO goal_shares (goal_id, team) VALUES (?, ?)", (g["id"], t))
             for e in g.get("history", []):
                 conn.execute(
                     "INSERT INTO goal_events (goal_id, at, by, action, changes, note) VALUES (?, ?, ?, ?, ?, ?)",
@@ -168,9 +193,14 @@ def import_(store, doc: dict) -> dict:
             counts["goals"] += 1
         for l in doc.get("learnings", []):
             conn.execute(
-                "INSERT INTO learnings (id, goal_id, team, quarter, text, by, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (l["id"], l.get("goal"), l["team"], l["quarter"], l["text"], l["by"], l["at"]),
+                "INSERT INTO learnings (id, goal_id, team, quarter, text, by, at, deleted_at, deleted_by)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (l["id"], l.get("goal"), l["team"], l["quarter"], l["text"], l["by"], l["at"],
+                 l.get("deleted_at") or (l["at"] if l.get("deleted") else None), l.get("deleted_by")),
             )
+            for e in l.get("history") or []:
+                conn.execute("INSERT INTO learning_events (learning_id, at, by, action, changes) VALUES (?, ?, ?, ?, ?)",
+                             (l["id"], e["at"], e["by"], e["action"], json.dumps(e.get("changes", {}))))
             counts["learnings"] += 1
         for k in doc.get("kpis", []):
             cur = conn.execute(
@@ -179,8 +209,10 @@ def import_(store, doc: dict) -> dict:
                  k.get("created_by", "")),
             )
             for v in k.get("values", []):
-                conn.execute("INSERT INTO kpi_values (kpi_id, at, value, by) VALUES (?, ?, ?, ?)",
-                             (cur.lastrowid, v["at"], float(v["value"]), v["by"]))
+                conn.execute("INSERT INTO kpi_values (kpi_id, at, value, by, deleted_at, deleted_by)"
+                             " VALUES (?, ?, ?, ?, ?, ?)",
+                             (cur.lastrowid, v["at"], float(v["value"]), v["by"],
+                              v.get("deleted_at") or (v["at"] if v.get("deleted") else None), v.get("deleted_by")))
             counts["kpis"] += 1
         for o in doc.get("deliveries", []):
             conn.execute(

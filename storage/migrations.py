@@ -192,7 +192,34 @@ def m003_quarter_life(db):
             db.execute(f"ALTER TABLE teams ADD COLUMN {name} {kind}")
 
 
-STEPS = [m001_initial, m002_schedule, m004_slack_inbox, m005_goal_created_event, m006_goal_counts, m003_quarter_life]
+def m007_corrections(db):
+    # corrections are history, never erasure: a KPI value or learning is marked deleted (when, by whom), a
+    # learning's edits are appended events; several owners and shared teams in their own rows (goals.owner
+    # stays the first owner); a carried goal names the goal it continues
+    columns = db["kpi_values"].columns_dict
+    for name in ("deleted_at", "deleted_by"):
+        if name not in columns:
+            db.execute(f"ALTER TABLE kpi_values ADD COLUMN {name} TEXT")
+    columns = db["learnings"].columns_dict
+    for name in ("deleted_at", "deleted_by"):
+        if name not in columns:
+            db.execute(f"ALTER TABLE learnings ADD COLUMN {name} TEXT")
+    if "continues" not in db["goals"].columns_dict:
+        db.execute("ALTER TABLE goals ADD COLUMN continues INTEGER")
+    db.execute("CREATE INDEX IF NOT EXISTS goals_continues ON goals(continues)")
+    db.execute("CREATE TABLE IF NOT EXISTS learning_events (id INTEGER PRIMARY KEY, learning_id INTEGER NOT NULL,"
+               " at TEXT NOT NULL, by TEXT NOT NULL, action TEXT NOT NULL, changes TEXT NOT NULL)")
+    db.execute("CREATE INDEX IF NOT EXISTS learning_events_learning ON learning_events(learning_id, id)")
+    db.execute("CREATE TABLE IF NOT EXISTS goal_owners (goal_id INTEGER NOT NULL, pos INTEGER NOT NULL,"
+               " who TEXT NOT NULL, PRIMARY KEY (goal_id, pos))")
+    db.execute("CREATE INDEX IF NOT EXISTS goal_owners_who ON goal_owners(who)")
+    db.execute("CREATE TABLE IF NOT EXISTS goal_shares (goal_id INTEGER NOT NULL, team TEXT NOT NULL,"
+               " PRIMARY KEY (goal_id, team))")
+    db.execute("CREATE INDEX IF NOT EXISTS goal_shares_team ON goal_shares(team)")
+
+
+STEPS = [m001_initial, m002_schedule, m004_slack_inbox, m005_goal_created_event, m006_goal_counts, m003_quarter_life,
+         m007_corrections]
 SCHEMA_VERSION = len(STEPS)  # PRAGMA user_version of a store with every step applied
 MIGRATION_SET = "goalkeeper"
 

@@ -21,7 +21,7 @@ from bot.times import iso
 from .migrations import MIGRATION_SET, SCHEMA_VERSION, STEPS
 
 OUR_TABLES = {"teams", "channels", "people", "goals", "goal_events", "learnings", "kpis", "kpi_values", "outbox",
-              "events_seen", "goal_counts", "quarter_closes"}
+              "events_seen", "goal_counts", "quarter_closes", "learning_events", "goal_owners", "goal_shares"}
 
 
 def store_error(e: sqlite3.Error) -> Exception:
@@ -299,25 +299,111 @@ class Store:
         return self.one("SELECT * FROM goals WHERE id = ?", (gid,))
 
     def change_goal(self, conn, goal: dict, changes: dict, action: str, by: str, now, note=None) -> None:
-        """Apply {field: new} to a goal and append the event (old and new values) to its history."""
+        """Apply {field: new} to a goal and append the event (old and new values) to its history.
+        `owners` and `shared` (lists) are kept in their own rows; `owner` follows the first owner."""
+        if "owners" in changes:
+            changes = dict(changes, owner=changes["owners"][0])
+            goal.setdefault("owners", self.owners_of(goal["id"]))
+        if "shared" in changes:
+            goal.setdefault("shared", self.shared_of(goal["id"]))
         diff = {k: [goal[k], v] for k, v in changes.items() if goal[k] != v}
         if not diff and action != "status":
             return
         at = iso(now)
-        sets = ", ".join(f"{k} = ?" for k in diff)
+        if "owners" in diff:
+            conn.execute("DELETE FROM goal_owners WHERE goal_id = ?", (goal["id"],))
+            self._add_owners(conn, goal["id"], diff["owners"][1])
+        if "shared" in diff:
+            conn.execute("DELETE FROM goal_shares WHERE goal_id = ?", (goal["id"],))
+            self._add_shares(conn, goal["id"], diff["shared"][1])
+        columns = {k: v for k, v in diff.items() if k not in ("owners", "shared")}
+        sets = ", ".join(f"{k} = ?" for k in columns)
         conn.execute(
             f"UPDATE goals SET {sets + ', ' if sets else ''}updated_at = ? WHERE id = ?",
-            (*[v[1] for v in diff.values()], at, goal["id"]),
+            (*[v[1] for v in columns.values()], at, goal["id"]),
         )
         conn.execute(
             "INSERT INTO goal_events (goal_id, at, by, action, changes, note) VALUES (?, ?, ?, ?, ?, ?)",
             (goal["id"], at, by, action, json.dumps(diff), note),
         )
 
-    def list_goals(self, team: str, quarter: str, status=None, owner=None, limit=None, not_final=()) -> list[dict]:
-        """A quarter's goals by id; `not_final`: the final statuses to leave out."""
-        sql = "SELECT * FROM goals WHERE team = ? AND quarter = ? AND deleted = 0"
-        params: list = [team, quarter]
+    def _add_owners(self, conn, gid: int, owners: list[str]) -> None:
+        if len(owners) > 1:  # one owner lives in goals.owner alone
+            for pos, who in enumerate(owners):
+                conn.execute("INSERT INTO goal_owners (goal_id, pos, who) VALUES (?, ?, ?)", (gid, pos, who))
+
+    def _add_shares(self, conn, gid: int, teams: list[str]) -> None:
+        for t in teams:
+            conn.execute("INSERT OR IGNORE INTO goal_shares (goal_id, team) VALUES (?, ?)", (gid, t))
+
+    def add_goal_links(self, conn, gid: int, owners: list[str], shared: list[str], continues: int | None = None) -> None:
+        """A new goal's several owners, shared teams and the goal it continues (same transaction as add_goal)."""
+        self._add_owners(conn, gid, owners)
+        self._add_shares(conn, gid, shared)
+        if continues is not None:
+            conn.execute("UPDATE goals SET continues = ? WHERE id = ?", (continues, gid))
+
+    def owners_of(self, gid: int) -> list[str]:
+        """Every owner of a goal, the first (goals.owner) first; [] if it has none."""
+        rows = self.all("SELECT who FROM goal_owners WHERE goal_id = ? ORDER BY pos", (gid,))
+        if rows:
+            return [r["who"] for r in rows]
+        g = self.one("SELECT owner FROM goals WHERE id = ?", (gid,))
+        return [g["owner"]] if g and g["owner"] else []
+
+    def owners_of_goals(self, gids: list[int]) -> dict[int, list[str]]:
+        """{goal id: its owners} for goals with several owners (the others have goals.owner alone)."""
+        out: dict[int, list[str]] = {}
+        for i in range(0, len(gids), 500):
+            chunk = list(gids[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            for r in self.all(f"SELECT goal_id, who FROM goal_owners WHERE goal_id IN ({marks}) ORDER BY goal_id, pos", chunk):
+                out.setdefault(r["goal_id"], []).append(r["who"])
+        return out
+
+    def shared_of(self, gid: int) -> list[str]:
+        return [r["team"] for r in self.all("SELECT team FROM goal_shares WHERE goal_id = ? ORDER BY team", (gid,))]
+
+    def shared_of_goals(self, gids: list[int]) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {}
+        for i in range(0, len(gids), 500):
+            chunk = list(gids[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            for r in self.all(f"SELECT goal_id, team FROM goal_shares WHERE goal_id IN ({marks}) ORDER BY goal_id, team", chunk):
+                out.setdefault(r["goal_id"], []).append(r["team"])
+        return out
+
+    def continued_as_of(self, gids: list[int]) -> dict[int, int]:
+        """{goal id: the latest goal that continues it} for those carried on."""
+        out: dict[int, int] = {}
+        for i in range(0, len(gids), 500):
+            chunk = list(gids[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            for r in self.all(f"SELECT continues, MAX(id) AS id FROM goals WHERE continues IN ({marks}) AND deleted = 0"
+                              " GROUP BY continues", chunk):
+                out[r["continues"]] = r["id"]
+        return out
+
+    def add_goal_event(self, conn, gid: int, action: str, changes: dict, by: str, now) -> None:
+        """A history entry that changes no column (a carry names the goal it continues as)."""
+        conn.execute("INSERT INTO goal_events (goal_id, at, by, action, changes, note) VALUES (?, ?, ?, ?, ?, NULL)",
+                     (gid, iso(now), by, action, json.dumps(changes)))
+
+    def continuations(self, gid: int) -> list[dict]:
+        """The goals that continue this one (goal carry), oldest first."""
+        return self.all("SELECT * FROM goals WHERE continues = ? ORDER BY id", (gid,))
+
+    def list_goals(self, team: str, quarter: str, status=None, owner=None, limit=None, not_final=(),
+                   shared: bool = False) -> list[dict]:
+        """A quarter's goals by id; `not_final`: the final statuses to leave out; `shared`: also the goals
+        other teams share with this one."""
+        if shared:
+            sql = ("SELECT * FROM goals WHERE (team = ? OR id IN (SELECT goal_id FROM goal_shares WHERE team = ?))"
+                   " AND quarter = ? AND deleted = 0")
+            params: list = [team, team, quarter]
+        else:
+            sql = "SELECT * FROM goals WHERE team = ? AND quarter = ? AND deleted = 0"
+            params = [team, quarter]
         if not_final:
             sql += f" AND (status IS NULL OR status NOT IN ({','.join('?' * len(not_final))}))"
             params += list(not_final)
@@ -327,8 +413,8 @@ class Store:
             sql += " AND status = ?"
             params.append(status)
         if owner:
-            sql += " AND owner = ?"
-            params.append(owner)
+            sql += " AND (owner = ? OR id IN (SELECT goal_id FROM goal_owners WHERE who = ?))"
+            params += [owner, owner]
         sql += " ORDER BY id"
         if limit:
             sql += f" LIMIT {int(limit)}"
@@ -351,8 +437,25 @@ class Store:
         )
         return cur.lastrowid
 
+    def learning(self, lid: int) -> dict | None:
+        return self.one("SELECT * FROM learnings WHERE id = ?", (lid,))
+
+    def learning_events(self, lid: int) -> list[dict]:
+        return self.all("SELECT * FROM learning_events WHERE learning_id = ? ORDER BY id", (lid,))
+
+    def edit_learning(self, conn, lid: int, old: str, text: str, by: str, now) -> None:
+        conn.execute("UPDATE learnings SET text = ? WHERE id = ?", (text, lid))
+        conn.execute("INSERT INTO learning_events (learning_id, at, by, action, changes) VALUES (?, ?, ?, 'edit', ?)",
+                     (lid, iso(now), by, json.dumps({"text": [old, text]})))
+
+    def delete_learning(self, conn, lid: int, by: str, now) -> None:
+        """Hidden from every list and figure; the text and its history stay."""
+        conn.execute("UPDATE learnings SET deleted_at = ?, deleted_by = ? WHERE id = ?", (iso(now), by, lid))
+        conn.execute("INSERT INTO learning_events (learning_id, at, by, action, changes) VALUES (?, ?, ?, 'delete', ?)",
+                     (lid, iso(now), by, json.dumps({"deleted": [False, True]})))
+
     def learnings(self, team: str, quarter: str, words: list[str] = (), limit: int | None = None) -> list[dict]:
-        sql = "SELECT * FROM learnings WHERE team = ? AND quarter = ?"
+        sql = "SELECT * FROM learnings WHERE team = ? AND quarter = ? AND deleted_at IS NULL"
         params: list = [team, quarter]
         for w in words:
             sql += " AND text LIKE ? ESCAPE '\\'"
@@ -363,7 +466,7 @@ class Store:
         return self.all(sql, params)
 
     def learnings_of_goal(self, gid: int) -> list[dict]:
-        return self.all("SELECT * FROM learnings WHERE goal_id = ? ORDER BY id", (gid,))
+        return self.all("SELECT * FROM learnings WHERE goal_id = ? AND deleted_at IS NULL ORDER BY id", (gid,))
 
     # -- KPIs ----------------------------------------------------------------
 
@@ -382,26 +485,37 @@ class Store:
 
     def kpi_before(self, kpi_id: int, before: str) -> dict | None:
         """The KPI's last value before an instant: its baseline for a quarter that begins then."""
-        return self.one("SELECT * FROM kpi_values WHERE kpi_id = ? AND at < ? ORDER BY at DESC, id DESC LIMIT 1",
+        return self.one("SELECT * FROM kpi_values WHERE kpi_id = ? AND at < ? AND deleted_at IS NULL ORDER BY at DESC, id DESC LIMIT 1",
                         (kpi_id, before))
 
     def add_kpi_value(self, conn, kpi_id: int, value: float, by: str, now) -> None:
         conn.execute("INSERT INTO kpi_values (kpi_id, at, value, by) VALUES (?, ?, ?, ?)", (kpi_id, iso(now), value, by))
 
+    def kpi_latest(self, kpi_id: int) -> dict | None:
+        """The KPI's latest value not taken back (the one `kpi undo` takes back)."""
+        return self.one("SELECT * FROM kpi_values WHERE kpi_id = ? AND deleted_at IS NULL ORDER BY at DESC, id DESC"
+                        " LIMIT 1", (kpi_id,))
+
+    def undo_kpi_value(self, conn, value_id: int, by: str, now) -> bool:
+        """Marks a value deleted (it stays in the history); False if it was already."""
+        cur = conn.execute("UPDATE kpi_values SET deleted_at = ?, deleted_by = ? WHERE id = ? AND deleted_at IS NULL",
+                           (iso(now), by, value_id))
+        return cur.rowcount == 1
+
     def kpi_span(self, kpi_id: int, since: str, until: str) -> tuple[dict | None, dict | None, int]:
         """First and latest value in [since, until), and how many there are."""
         first = self.one(
-            "SELECT * FROM kpi_values WHERE kpi_id = ? AND at >= ? AND at < ? ORDER BY at, id LIMIT 1",
+            "SELECT * FROM kpi_values WHERE kpi_id = ? AND at >= ? AND at < ? AND deleted_at IS NULL ORDER BY at, id LIMIT 1",
             (kpi_id, since, until),
         )
         if first is None:
             return None, None, 0
         last = self.one(
-            "SELECT * FROM kpi_values WHERE kpi_id = ? AND at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT 1",
+            "SELECT * FROM kpi_values WHERE kpi_id = ? AND at >= ? AND at < ? AND deleted_at IS NULL ORDER BY at DESC, id DESC LIMIT 1",
             (kpi_id, since, until),
         )
         n = self.one(
-            "SELECT COUNT(*) AS n FROM kpi_values WHERE kpi_id = ? AND at >= ? AND at < ?", (kpi_id, since, until)
+            "SELECT COUNT(*) AS n FROM kpi_values WHERE kpi_id = ? AND at >= ? AND at < ? AND deleted_at IS NULL", (kpi_id, since, until)
         )["n"]
         return first, last, n
 
@@ -505,9 +619,9 @@ class Store:
 
     def team_learnings_between(self, team: str, since: str, until: str, limit: int) -> tuple[int, list[dict]]:
         """How many learnings the team recorded in (since, until], and the latest `limit`."""
-        where = " FROM learnings WHERE team = ? AND at > ? AND at <= ?"
+        where = " FROM learnings WHERE team = ? AND at > ? AND at <= ? AND deleted_at IS NULL"
         n = self.one("SELECT COUNT(*) AS n" + where, (team, since, until))["n"]
-        rows = self.all("SELECT goal_id, text, by" + where + " ORDER BY at DESC, id DESC LIMIT ?",
+        rows = self.all("SELECT id, goal_id, text, by" + where + " ORDER BY at DESC, id DESC LIMIT ?",
                         (team, since, until, limit)) if n else []
         return n, rows
 
@@ -519,7 +633,7 @@ class Store:
 
     def kpi_recent_values(self, kpi_id: int, until: str, n: int) -> list[float]:
         """The KPI's last n values at or before `until`, oldest first."""
-        rows = self.all("SELECT value FROM kpi_values WHERE kpi_id = ? AND at <= ? ORDER BY at DESC, id DESC LIMIT ?",
+        rows = self.all("SELECT value FROM kpi_values WHERE kpi_id = ? AND at <= ? AND deleted_at IS NULL ORDER BY at DESC, id DESC LIMIT ?",
                         (kpi_id, until, n))
         return [r["value"] for r in reversed(rows)]
 
@@ -539,7 +653,7 @@ class Store:
         """How many goals of these quarters have no learning, and the first `limit`."""
         marks = ",".join("?" * len(quarters))
         where = (f" FROM goals g WHERE g.team = ? AND g.quarter IN ({marks}) AND g.deleted = 0"
-                 " AND NOT EXISTS (SELECT 1 FROM learnings l WHERE l.goal_id = g.id)")
+                 " AND NOT EXISTS (SELECT 1 FROM learnings l WHERE l.goal_id = g.id AND l.deleted_at IS NULL)")
         params = (team, *quarters)
         n = self.one("SELECT COUNT(*) AS n" + where, params)["n"]
         return n, self.all("SELECT g.id, g.title" + where + " ORDER BY g.id LIMIT ?", (*params, limit))

@@ -26,7 +26,6 @@ BAD = [
     "goal add Thing team:" + "t" * 65,
     "goal add Thing team:bad/name",
     "goal add Thing team:",
-    "goal add Thing owner:two words",
     "goal add Thing due:friday due:monday",
     "goal show",
     "goal show abc",

@@ -78,7 +78,7 @@ def test_goal_show_has_history_and_learnings(chat):
     chat.say("learning 1 Silo effect is strong", user="mark")
     chat.say("goal hit 1 all jobs migrated")
     out = chat.say("goal show 1")
-    assert "learning: Silo effect is strong (mark)" in out
+    assert "learning L1: Silo effect is strong (mark)" in out
     assert "none -> on-track (green)" in out and "on-track -> hit (green)" in out
 
 
@@ -111,7 +111,10 @@ def test_delete_hides_and_keeps_history(chat):
     assert "no goals" in chat.say("goal list")
     g = chat.export()["goals"][0]
     assert g["deleted"] is True and g["history"][-1]["action"] == "delete"
-    assert chat.say("goal show 1").startswith("error: there is no goal #1")
+    shown = chat.say("goal show 1").splitlines()  # the contract: a deleted goal still shows, marked, with its history
+    assert shown[0] == "#1 Doomed · releng · FY2016Q3 · owner greg · deleted · no status yet"
+    assert shown[-1] == "04 Jan 10:00 greg: deleted"
+    assert chat.say("goal hit 1").startswith("error: there is no goal #1 (it was deleted: goal restore 1 brings it back)")
 
 
 def test_learnings_team_and_goal_and_search(chat):

@@ -109,7 +109,7 @@ def test_defaults_follow_the_quarter_under_review(chat):
     assert c.say("learning The silo effect is strong") == "learning added for team releng (FY2016Q2)"
     assert c.say("learning A first learning of the new quarter quarter:this") == \
         "learning added for team releng (FY2016Q3)"
-    assert c.say("learnings").startswith("releng · FY2016Q2 learnings:\nteam The silo effect is strong")
+    assert c.say("learnings").startswith("releng · FY2016Q2 learnings:\nL1 team The silo effect is strong")
     assert c.say("kpi list").startswith("releng KPIs · FY2016Q2\n")
     assert c.say("review").startswith("releng FY2016Q2 review: 1 hit")
     listed = c.say("goal list").splitlines()
@@ -304,7 +304,7 @@ def test_the_organisation_page_in_the_agendas_order(make_chat, cli, tmp_path):
                 first = first or gid
             c.at(f"{close}T10:00:00+00:00")
             for i in range(4):
-                c.say(f"goal {'hit' if i < hits else 'miss'} {first + i}")
+                c.say(f"goal {'hit' if i < hits else 'miss'} {first + i}", channel=f"#{team}")  # where the goal lives
             if close != "2016-01-04":
                 c.say(f"review close team:{team}")
     c.store.close()

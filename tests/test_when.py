@@ -135,7 +135,7 @@ def test_weekdays_from_a_monday():
     assert w("friday") == date(2016, 1, 8)
     assert w("fri") == date(2016, 1, 8)
     assert w("this friday") == date(2016, 1, 8)
-    assert w("next friday") == date(2016, 1, 8)      # the Friday after today
+    assert w("next friday") == date(2016, 1, 15)     # the Friday of next week: what most people mean
     assert w("monday") == date(2016, 1, 4)           # today counts for a bare weekday
     assert w("next monday") == date(2016, 1, 11)
     assert w("tuesday") == date(2016, 1, 5)
@@ -152,7 +152,7 @@ def test_weekdays_from_a_friday():
     assert w("last friday", FRI) == date(2016, 1, 1)
     assert w("thursday", FRI) == date(2016, 1, 14)
     assert w("saturday", FRI) == date(2016, 1, 9)
-    assert w("next saturday", FRI) == date(2016, 1, 9)
+    assert w("next saturday", FRI) == date(2016, 1, 16)  # next week's, not tomorrow
     assert w("monday", FRI) == date(2016, 1, 11)
 
 
@@ -308,8 +308,8 @@ def test_next_week_month_quarter_year():
     assert w("next week", datetime(2015, 12, 30, tzinfo=LA)) == date(2016, 1, 4)
     assert w("next month") == date(2016, 2, 1)
     assert w("next month", datetime(2015, 12, 31, tzinfo=LA)) == date(2016, 1, 1)
-    assert w("next quarter") == date(2016, 4, 1)
-    assert w("next quarter", datetime(2016, 11, 1, tzinfo=LA), fs=1) == date(2017, 1, 1)
+    assert w("next quarter") == date(2016, 6, 30)  # a quarter alone is its last day (the contract's <when>)
+    assert w("next quarter", datetime(2016, 11, 1, tzinfo=LA), fs=1) == date(2017, 3, 31)
     assert w("next year") == date(2017, 1, 1)
 
 
@@ -353,7 +353,7 @@ def test_unreadable_control_characters_are_not_echoed():
 def test_length_limit():
     assert MAX_WHEN_LENGTH == 100
     ok = "next friday" + " " * 80
-    assert w(ok) == date(2016, 1, 8)     # surrounding whitespace does not count
+    assert w(ok) == date(2016, 1, 15)     # surrounding whitespace does not count
     msg = err("x" * 101)
     assert "100" in msg
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from ..limits import check_name, check_value
 from ..format import fmt_value, kpi_change
-from ..grammar import UsageError, first_word, no_words, parse_number, split_options
+from ..grammar import UsageError, first_word, no_words, parse_number
 from ..model import Reply
 from ..ports import StoreConflict
 from ..quarters import quarter_of
@@ -16,14 +16,15 @@ from .registry import command
 ADD = "kpi add <name> [unit:<u>] [target:<n>] [better:up|down] [team:<t>]"
 RECORD = "kpi <name> <value>   (a number, optionally with its unit: 6, 6 min, 99.979%)"
 LIST = "kpi list [team:<t>] [quarter:<q>]"
+UNDO = "kpi undo <name> [team:<t>]   (takes back the KPI's latest value: who recorded it, or an admin)"
 MAX_UNIT = 16
 
-GROUPS = {"kpi": "kpi add <name> ... | kpi <name> <value> | kpi list"}
+GROUPS = {"kpi": "kpi add <name> ... | kpi <name> <value> | kpi undo <name> | kpi list"}
 
 
 @command("kpi add", ADD, "define a KPI the team measures", keys=("unit", "target", "better", "team"))
 def kpi_add(ctx, rest: str) -> Reply:
-    name, opts = split_options(rest, ("unit", "target", "better", "team"))
+    name, opts = ctx.options(rest, ("unit", "target", "better", "team"))
     check_name(name, "KPI", ADD)
     team = ctx.team(opts, ADD)
     unit = opts.get("unit", "").strip() or None
@@ -57,7 +58,7 @@ def kpi_add(ctx, rest: str) -> Reply:
 @command("kpi list", LIST, "each KPI with its baseline, first and latest value in the quarter",
          keys=("team", "quarter"))
 def kpi_list(ctx, rest: str) -> Reply:
-    extra, opts = split_options(rest, ("team", "quarter"))
+    extra, opts = ctx.options(rest, ("team", "quarter"))
     no_words(extra, "kpi list takes only team: and quarter:", LIST)
     team = ctx.team(opts, LIST)
     tz = ctx.team_tz(team)
@@ -84,7 +85,7 @@ def kpi_list(ctx, rest: str) -> Reply:
 @command("kpi", RECORD, "record a KPI's value now", keys=("team",))
 def kpi_record(ctx, rest: str) -> Reply:
     name, value_text = first_word(rest)
-    value_text, opts = split_options(value_text, ("team",))
+    value_text, opts = ctx.options(value_text, ("team",))
     if not name:
         raise UsageError("which KPI?", RECORD)
     team = ctx.team(opts, RECORD)
@@ -107,3 +108,30 @@ def kpi_record(ctx, rest: str) -> Reply:
         ctx.store.add_kpi_value(conn, kpi["id"], value, ctx.actor.id, ctx.now)
     first, last, _ = ctx.store.kpi_span(kpi["id"], since, until)
     return Reply(kpi_change(ctx.r, kpi, first, last), public=True)
+
+
+@command("kpi undo", UNDO, "take back a KPI's latest value (it stays in the history, marked deleted)", keys=("team",))
+def kpi_undo(ctx, rest: str) -> Reply:
+    name, opts = ctx.options(rest, ("team",))
+    if not name:
+        raise UsageError("which KPI?", UNDO)
+    team = ctx.team(opts, UNDO)
+    kpi = ctx.store.kpi(team, name)
+    if kpi is None:
+        raise UsageError(f"{team} has no KPI {name[:64]!r}", UNDO)
+    latest = ctx.store.kpi_latest(kpi["id"])
+    if latest is None:
+        raise UsageError(f"{kpi['name']} has no value left to take back", UNDO)
+    if latest["by"] != ctx.actor.id and not ctx.is_admin():
+        who = ctx.show(latest["by"], ctx.store.person_names([latest["by"]]))
+        raise UsageError(f"only {who} (who recorded {fmt_value(latest['value'], None)}) or an admin may take it back",
+                         UNDO)
+    with ctx.write() as conn:
+        ctx.store.undo_kpi_value(conn, latest["id"], ctx.actor.id, ctx.now)
+    tz = ctx.team_tz(team)
+    q = quarter_of(ctx.today(tz), ctx.config.fiscal_start)
+    since, until = (iso(t) for t in q.bounds(zone(tz)))
+    first, last, _ = ctx.store.kpi_span(kpi["id"], since, until)
+    unit = ctx.r.text(kpi["unit"]) if kpi["unit"] else None
+    return Reply(f"took back {ctx.r.text(kpi['name'])} {fmt_value(latest['value'], unit)}"
+                 f" (it stays in the history); now {kpi_change(ctx.r, kpi, first, last)}", public=True)

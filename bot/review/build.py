@@ -302,11 +302,20 @@ def _year_before(at: datetime) -> datetime:
         return at.replace(year=at.year - 1, day=28)
 
 
+def _taken_back(item: dict, included, tz: ZoneInfo) -> bool:
+    """Deleted by the cut-off: a correction made after a quarter closed leaves its review as it stood."""
+    if not item.get("deleted"):
+        return False
+    at = _parse_at(item.get("deleted_at"), tz)
+    return at is None or included(at)
+
+
 def _kpi(k: dict, start: datetime, included, tz: ZoneInfo) -> ReviewKpi:
     every = []
     for i, v in enumerate(k.get("values") or []):
         at = _parse_at(v.get("at"), tz)
-        if at is not None and not v.get("deleted") and isinstance(v.get("value"), (int, float)) and included(at):
+        if at is not None and not _taken_back(v, included, tz) and isinstance(v.get("value"), (int, float)) \
+                and included(at):
             every.append((at, i, v["value"]))
     every.sort()
     values = [x for x in every if x[0] >= start]
@@ -416,7 +425,7 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
         out = []
         for item in items:
             at = _parse_at(item.get("at"), tz)
-            if at is None or item.get("deleted"):
+            if at is None or _taken_back(item, included, tz):
                 continue
             if included(at):
                 out.append(_learning(item, at, index.people))
