@@ -135,6 +135,10 @@ def build_digest(store, config, team: str, now: datetime, renderer, *, until: da
     pending_items = [f"#{g['id']} {r.text(clip(g['title'], 40 if short else 60))} ({_status_word(r, g['status'])})"
                      for g in pending]
     pending_head = f"{reviewed.label} under review, no final status yet ({n_pending}): " if n_pending else ""
+    # goals other teams share with this one: shown, marked shared, not counted in this team's figures
+    shared = store.goals_shared_with(team, quarter.label, lim["goals"])
+    shared_items = [f"#{g['id']} {r.text(clip(g['title'], 40 if short else 60))} ({r.text(g['team'])},"
+                    f" {_status_word(r, g['status'])})" for g in shared]
     head = (f"{r.bold('Weekly digest')} · {r.text(team)} · {quarter.label} · week to "
             f"{fmt_date(end.astimezone(dtz).date(), today)} · {_days_text(review, today)}")
     summary = ", ".join(f"{counts[s]} {_status_word(r, s)}" for s in STATUS_ORDER if counts.get(s))
@@ -146,6 +150,8 @@ def build_digest(store, config, team: str, now: datetime, renderer, *, until: da
         lines = [clip_bytes(head), clip_bytes(goals_line)]
         if n_pending:
             lines += pack(pending_head, pending_items, n_pending)
+        if shared_items:
+            lines += pack("Shared with us: ", shared_items, len(shared_items))
         open_goals = by_status.get("none", []) + by_status.get("off-track", []) + by_status.get("at-risk", [])
         n_open = counts.get("none", 0) + counts.get("off-track", 0) + counts.get("at-risk", 0)
         if open_goals:
@@ -170,6 +176,7 @@ def build_digest(store, config, team: str, now: datetime, renderer, *, until: da
         lines.append(f"  {_status_word(r, s)} ({counts[s]}): " + ", ".join(items) + (f" and {more} more" if more else ""))
     if n_pending:
         lines += _section(pending_head.rstrip(" :") + ":", pending_items, n_pending, " (goal list)", None)
+    lines += _section("Shared with us:", shared_items, len(shared_items), "", None)
     lines += _section(f"This week ({n_events} change{'s' * (n_events != 1)}):", event_items, n_events, "",
                       "This week: no goal changed")
     lines += _section(f"New learnings ({n_learnings}):", learning_items, n_learnings, " (learnings)",
@@ -227,7 +234,7 @@ def _event_text(r, e: dict, names: dict, short: bool) -> str:
 
 def _learning_text(r, l: dict, names: dict, n: int) -> str:
     on = f"#{l['goal_id']}" if l["goal_id"] else "team"
-    return f'{on}: "{r.text(clip(l["text"], n))}" ({_who(r, l["by"], names)})'
+    return f'L{l["id"]} {on}: "{r.text(clip(l["text"], n))}" ({_who(r, l["by"], names)})'
 
 
 def _kpi_text(store, r, k: dict, until: str) -> str:

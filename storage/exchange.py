@@ -27,8 +27,9 @@ def export(store, team: str | None = None) -> dict:
     goal_where, goal_params = where, params
     if team:
         goal_where = ("WHERE team = ? OR id IN (SELECT goal_id FROM goal_events WHERE action = 'edit'"
-                      " AND json_extract(changes, '$.team[0]') = ?)")
-        goal_params = (team, team)
+                      " AND json_extract(changes, '$.team[0]') = ?) OR id IN (SELECT goal_id FROM goal_shares"
+                      " WHERE team = ?)")
+        goal_params = (team, team, team)
     goals = store.all(f"SELECT * FROM goals {goal_where} ORDER BY id", goal_params)
     events: dict[int, list] = {}
     ev_sql = "SELECT * FROM goal_events ORDER BY id" if not team else (

@@ -373,6 +373,12 @@ class Store:
                 out.setdefault(r["goal_id"], []).append(r["team"])
         return out
 
+    def goals_shared_with(self, team: str, quarter: str, limit: int) -> list[dict]:
+        """The first goals (by id) of a quarter that other teams share with this one."""
+        return self.all("SELECT g.id, g.title, g.team, g.status FROM goal_shares s JOIN goals g ON g.id = s.goal_id"
+                        " WHERE s.team = ? AND g.quarter = ? AND g.deleted = 0 ORDER BY g.id LIMIT ?",
+                        (team, quarter, limit))
+
     def continued_as_of(self, gids: list[int]) -> dict[int, int]:
         """{goal id: the latest goal that continues it} for those carried on."""
         out: dict[int, int] = {}

@@ -113,13 +113,13 @@ def test_a_digest_reflects_exactly_the_changes_of_its_week(tmp_path):
     assert "#1 Renamed in the week: edited title" in week
     assert "#3 Thrown away: added" in week and "#3 Thrown away: deleted" in week
     assert "Before the week" not in week and "After the slot" not in week
-    assert 'New learnings (1):\n  #2: "Still mostly a one-person job"' in second
+    assert 'New learnings (1):\n  L1 #2: "Still mostly a one-person job"' in second
     assert "after the slot" not in second
     assert "ttm 6 min █▁ (better)" in second
     assert "Goals (3): 1 at-risk (yellow), 2 no status" in second     # where goals stand: as of the pass
     third = w.tick(at("2016-01-25T17:00Z"))
     assert changes(third) == " (1 change):\n  #4 After the slot: added (greg)\n"
-    assert 'New learnings (1):\n  #4: "after the slot"' in third
+    assert 'New learnings (1):\n  L2 #4: "after the slot"' in third
 
 
 def test_a_digest_week_runs_from_just_after_the_last_slot_to_this_slot_inclusive(tmp_path):

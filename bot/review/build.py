@@ -224,7 +224,7 @@ class _Index:
                 moved = (h.get("changes") or {}).get("quarter")
                 if isinstance(moved, (list, tuple)):
                     labels.update(str(x or "").upper() for x in moved)
-            for t in teams:
+            for t in teams | set(g.get("shared") or ()):  # a shared goal is in those teams' reviews too
                 if t:
                     self.goals.setdefault(t, []).append(g)
                     for label in labels:
@@ -444,16 +444,24 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
             continue
         if str(state_of.get("quarter") or "").upper() != label:
             continue
-        if (state_of.get("team") or g.get("team")) != team:
+        home = state_of.get("team") or g.get("team")
+        if home != team and team not in (g.get("shared") or ()):
             continue  # belonged to another team at the cut-off
         if complete and not counts_only:
             changed_after += _changes_after(g, close, tz, index.history)
         status = state_of.get("status") if state_of.get("status") in STATUSES else None
         colour, final = STATUSES[status] if status else (None, False)
         kind = state_of.get("kind")
+        owners = g.get("owners") or []
+        owner = (", ".join(display_name(o, index.people) for o in owners) if len(owners) > 1
+                 else display_name(state_of.get("owner"), index.people))
+        marks = ([f"shared from {home}"] if home != team else []) + \
+            ([f"continues #{g['continues']}"] if g.get("continues") else []) + \
+            ([f"continued as #{g['continued_as']}"] if g.get("continued_as") else [])
+        title = (state_of.get("title") or "") + (f" ({'; '.join(marks)})" if marks else "")
         goals.append(ReviewGoal(
-            id=g.get("id"), title=state_of.get("title") or "", status=status, colour=colour,
-            final=final, owner=display_name(state_of.get("owner"), index.people),
+            id=g.get("id"), title=title, status=status, colour=colour,
+            final=final, owner=owner,
             kind=kind if kind in kinds else kinds[0],
             due=state_of.get("due"), note=state_of.get("note") or None,
             learnings=() if counts_only else tuple(learnings(index.goal_learnings.get(g.get("id"), ()), changed_after)),
