@@ -112,7 +112,7 @@ def parse_shared(ctx, text: str, team: str, usage: str) -> list[str]:
     return out
 
 
-@command("goal add", ADD, "add a goal for the quarter", keys=("team", "owner", "due", "quarter", "kind"))
+@command("goal add", ADD, "add a goal for the quarter", keys=ADD_KEYS)
 def goal_add(ctx, rest: str) -> Reply:
     title, opts = ctx.options(rest, ADD_KEYS)
     check_text(title, "title", MAX_TITLE, ADD)
@@ -229,7 +229,7 @@ def _shown(ctx, field: str, value, names: dict, today) -> str:
 
 
 @command("goal edit", EDIT, "change a goal's title, due date, owner, team, quarter or kind",
-         keys=("title", "due", "owner", "team", "quarter", "kind"))
+         keys=EDIT_KEYS)
 def goal_edit(ctx, rest: str) -> Reply:
     token, rest = first_word(rest)
     g = load_goal(ctx, token, EDIT, change=True)
