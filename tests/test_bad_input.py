@@ -102,6 +102,52 @@ BAD = [
     "goal add Thing due:16-12-31",
     "goal add Thing due:03/04/2016",
     "review date 9999-12-30",
+    # corrections, carry, several owners and shared teams (issue 13)
+    "kpi undo",
+    "kpi undo nosuch",
+    "kpi undo time-to-merge",  # no value left to take back
+    "learning edit",
+    "learning edit L99 some text",
+    "learning edit L",
+    "learning edit L1",
+    "learning edit L1 " + "e" * 2001,
+    "learning delete",
+    "learning delete L99",
+    "learning delete L2",  # deleted already
+    "learning delete L1 extra words",
+    "goal restore",
+    "goal restore 1",  # not deleted
+    "goal restore 99",
+    "goal restore abc",
+    "goal restore 2 extra",
+    "goal hit 2",  # deleted
+    "goal edit 2 title:back",
+    "learning 2 on a deleted goal",
+    "goal carry",
+    "goal carry 99",
+    "goal carry 2",  # deleted
+    "goal carry 3",  # continues already, as #4
+    "goal carry 1 quarter:last",
+    "goal carry 1 quarter:this",
+    "goal carry 1 quarter:Q9",
+    "goal carry 1 extra words",
+    "goal add Thing owner:greg,,mark",
+    "goal add Thing owner:,",
+    "goal add Thing owner:greg,",
+    "goal add Thing owner:" + ",".join(f"p{i}" for i in range(50)),
+    "goal add Thing owner:greg,two:colons",
+    "goal add Thing shared:releng",
+    "goal add Thing shared:nosuchteam",
+    "goal add Thing shared:ops,",
+    "goal add Thing shared:bad/name",
+    "goal edit 1 shared:releng",
+    "goal edit 1 owner:a,,b",
+    "goal edit 1 due:someday soon",
+    "goal add Thing due:2015Q4",
+    "goal add Thing due:Q2",  # this fiscal year's Q2 is over
+    "goal add due:Friday",
+    "goal add owner:mark kind:core",
+    "learnings quarter:someday silo",
 ]
 
 
@@ -109,6 +155,14 @@ BAD = [
 def seeded(chat):
     chat.say("goal add Existing goal")
     chat.say("kpi add time-to-merge unit:min better:down")
+    chat.say("goal add Gone")
+    chat.say("goal delete 2")
+    chat.say("goal add Carried")
+    chat.say("goal carry 3")
+    chat.say("team set ops", channel="#ops")
+    chat.say("learning one lesson")
+    chat.say("learning two lesson")
+    chat.say("learning delete L2")
     return chat
 
 

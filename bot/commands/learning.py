@@ -83,8 +83,12 @@ def load_learning(ctx, token: str, usage: str) -> dict:
     return l
 
 
+_MEANT_AS_ID = re.compile(r"^[Ll]?#?\d*$")
+
+
 def _is_learning_id(rest: str) -> bool:
-    return bool(_LEARNING_ID.match(first_word(rest)[0]))
+    """Whether the first word is (or is meant as) a learning id: `L7`, `L`, `7`; else it is a learning's text."""
+    return bool(_MEANT_AS_ID.match(first_word(rest)[0]))
 
 
 @command("learning edit", EDIT, "change a learning's text (the old text stays in its history)")
