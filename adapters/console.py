@@ -75,9 +75,15 @@ def _save_history(readline, path: str) -> None:
 def deliver(bot, now: datetime, stdout: TextIO = sys.stdout, worker: str = "tick") -> int:
     """Print every queued console message under a line `[#channel]`, then mark it delivered."""
     n = 0
-    for out in bot.claim_outgoing("console", now, worker, limit=10_000):
+    claimed = bot.claim_outgoing("console", now, worker, limit=10_000)
+    for i, out in enumerate(claimed):
         name = out.channel_key.split(":", 1)[1]
-        print(f"[{name}]\n{out.text}", file=stdout, flush=True)
+        try:
+            print(f"[{name}]\n{out.text}", file=stdout, flush=True)
+        except OSError:  # standard output closed (`| head -1`): what was not printed is given back, queued
+            for rest in claimed[i:]:
+                bot.release(rest.id)
+            raise
         bot.mark_delivered(out.id, now)
         n += 1
     return n

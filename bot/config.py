@@ -7,6 +7,10 @@ from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
+# console:<user>, irc:<network>:<account> (or <nick>!<user>@<host>), slack:<team-id>:<user-id>
+IDENTITY = re.compile(r"console:[^\s:,]+|irc:[^\s:,]+:[^\s:,]+|slack:[A-Za-z0-9]+:[A-Za-z0-9]+")
+
+
 class ConfigError(Exception):
     """A missing or malformed variable; str() is the one line the process prints before it stops."""
 
@@ -31,6 +35,10 @@ class Config:
         if not raw.isdigit() or not 1 <= int(raw) <= 12:
             raise ConfigError(f"GOALKEEPER_FISCAL_YEAR_START: {raw!r} is not a month number 1-12")
         admins = frozenset(a.strip() for a in (env.get("GOALKEEPER_ADMINS") or "").split(",") if a.strip())
+        for a in sorted(admins):
+            if not IDENTITY.fullmatch(a):  # `greg` alone would make nobody an admin, silently
+                raise ConfigError(f"GOALKEEPER_ADMINS: {a[:60]!r} is not an identity (like console:greg, "
+                                  "irc:<network>:<account> or slack:<team-id>:<user-id>)")
         busy = (env.get("GOALKEEPER_BUSY_TIMEOUT_MS") or "5000").strip()
         if not busy.isdigit() or not 0 < int(busy) <= 600_000:
             raise ConfigError(f"GOALKEEPER_BUSY_TIMEOUT_MS: {busy!r} is not a number of milliseconds (1-600000)")

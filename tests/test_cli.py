@@ -145,3 +145,67 @@ def test_bytes_that_are_not_utf8_and_control_characters(cli, tmp_path):
 def test_busy_timeout_variable_is_checked(cli, tmp_path):
     r = cli(["console"], env={"GOALKEEPER_DB": str(tmp_path / "g.db"), "GOALKEEPER_BUSY_TIMEOUT_MS": "abc"})
     assert r.returncode == 2 and r.stderr.startswith("goalkeeper: GOALKEEPER_BUSY_TIMEOUT_MS:")
+
+
+def test_admins_that_are_not_identities_stop_the_start(cli, tmp_path):
+    for bad in ("greg", "console:lila,greg", "irc:net", "slack:T1"):
+        r = cli(["console"], env={"GOALKEEPER_DB": str(tmp_path / "g.db"), "GOALKEEPER_ADMINS": bad}, input="help\n")
+        assert r.returncode == 2 and r.stdout == "", bad
+        assert r.stderr.strip().splitlines() == [
+            f"goalkeeper: GOALKEEPER_ADMINS: {bad.split(',')[-1]!r} is not an identity (like console:greg, "
+            "irc:<network>:<account> or slack:<team-id>:<user-id>)"], r.stderr
+    good = "console:lila, irc:libera:greg,irc:net:nick!user@host,slack:T024BE7LD:U012AB3CD"
+    r = cli(["console"], env={"GOALKEEPER_DB": str(tmp_path / "g.db"), "GOALKEEPER_ADMINS": good}, input="help\n")
+    assert r.returncode == 0 and r.stdout.startswith("Goalkeeper keeps"), r.stderr
+
+
+def _queued_digests(tmp_path, channels):
+    """Console team channels whose first digest is due on Mon 11 Jan 2016 09:00 UTC (set up through commands)."""
+    from tests.fixtures_core import Chat
+
+    db = str(tmp_path / "g.db")
+    c = Chat(db)
+    for ch in channels:
+        c.say("digest schedule monday 09:00", channel=ch)
+    c.store.close()
+    return db
+
+
+def test_tick_into_a_closed_pipe_keeps_every_unprinted_message_queued(cli, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.fixtures_core import ROOT
+
+    db = _queued_digests(tmp_path, ["#releng", "#ops", "#qa"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOALKEEPER_", "IRC_", "SLACK_"))}
+    env.update(GOALKEEPER_DB=db, PYTHONPATH=ROOT)
+    read, write = os.pipe()
+    os.close(read)  # standard output is closed before a byte is written
+    try:
+        r = subprocess.run([sys.executable, "-m", "adapters.cli", "tick", "--now", "2016-01-11T09:00:00+00:00"],
+                           stdout=write, stderr=subprocess.PIPE, text=True, env=env, timeout=60)
+    finally:
+        os.close(write)
+    assert "Traceback" not in r.stderr and r.stderr == "", r.stderr
+    # the next pass (a minute later, within the lease of the one that failed) prints all three
+    again = cli(["tick", "--now", "2016-01-11T09:01:00+00:00"], env={"GOALKEEPER_DB": db})
+    assert again.returncode == 0, again.stderr
+    assert sorted(l for l in again.stdout.splitlines() if l.startswith("[#")) == ["[#ops]", "[#qa]", "[#releng]"]
+
+
+def test_tick_piped_into_head_prints_no_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.fixtures_core import ROOT
+
+    db = _queued_digests(tmp_path, [f"#team{i}" for i in range(40)])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOALKEEPER_", "IRC_", "SLACK_"))}
+    env.update(GOALKEEPER_DB=db, PYTHONPATH=ROOT)
+    r = subprocess.run(f"'{sys.executable}' -m adapters.cli tick --now 2016-01-11T09:00:00+00:00 | head -1",
+                       shell=True, capture_output=True, text=True, env=env, timeout=60)
+    assert r.stdout.startswith("[#team") and r.stdout.count("\n") == 1
+    assert "Traceback" not in r.stderr and "Error" not in r.stderr, r.stderr
