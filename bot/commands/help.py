@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from ..grammar import UsageError
 from ..model import Reply
+from .manual import manual
 from .registry import command
 
 HELP = "help [<command>]"
 ORDER = ("goal", "learning", "learnings", "kpi", "review", "digest", "team", "help")
 
 
-@command("help", HELP, "the commands, or one command's usage")
+@command("help", HELP, "the commands, or one command's options, forms, defaults and an example")
 def help_(ctx, rest: str) -> Reply:
     topic = " ".join(rest.lower().lstrip("/!").split())
     if not topic:
@@ -23,4 +24,16 @@ def help_(ctx, rest: str) -> Reply:
     matches = [c for n, c in ctx.core.commands.commands.items() if n == topic or n.startswith(topic + " ")]
     if not matches:
         raise UsageError(f"no command {topic[:40]!r}", HELP + "  (commands: " + ", ".join(ORDER) + ")")
-    return Reply(ctx.r.text("\n".join(f"{c.usage}\n    {c.summary}" for c in matches)))
+    if len(matches) > 1 and topic in ctx.core.commands.commands:
+        matches = [ctx.core.commands.commands[topic]]  # `help kpi` is the kpi command; its group is listed after
+        others = [n for n in ctx.core.commands.commands if n.startswith(topic + " ")]
+    else:
+        others = []
+    lines = []
+    for c in matches:
+        lines += [c.usage, f"    {c.summary}"]
+        if len(matches) == 1:
+            lines += manual(c, ctx.config)
+    if others:
+        lines.append("more: " + ", ".join(f"help {n}" for n in others))
+    return Reply(ctx.r.text("\n".join(lines)))
