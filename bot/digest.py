@@ -219,6 +219,10 @@ def _event_text(r, e: dict, names: dict, short: bool) -> str:
         text = "added"
     elif what == "delete":
         text = "deleted"
+    elif what == "restore":
+        text = "restored"
+    elif what == "carry":
+        text = f"continued as #{(changes.get('continued_as') or [None, '?'])[1]}"
     elif what == "status":
         old, new = (changes.get("status") or [None, None])[:2]
         if "status" not in changes:

@@ -394,8 +394,10 @@ def _change(at: datetime, g: dict | None, h: dict, people) -> ReviewChange:
         what = f"status {changes['status'][0] or 'none'} -> {changes['status'][1]}"
         if h.get("note"):
             what += f' "{h["note"]}"'
-    elif h.get("action") == "delete":
-        what = "deleted"
+    elif h.get("action") in ("delete", "restore"):
+        what = h["action"] + "d"
+    elif h.get("action") == "carry":
+        what = f"continued as #{(changes.get('continued_as') or [None, '?'])[1]}"
     else:
         what = "changed " + (", ".join(sorted(changes)) or "nothing")
     by = display_name(h.get("by"), people) or "someone"
