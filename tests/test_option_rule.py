@@ -87,6 +87,12 @@ PARSED = [
     ("team set tz:America/Los_Angeles releng", "releng", {"tz": "America/Los_Angeles"}),
     ("team set releng title:Release Engineering size:5", "releng", {"title": "Release Engineering", "size": "5"}),
     ("goal carry quarter:next", "", {"quarter": "next"}),
+    # the README's own examples
+    ('goal add "Rename owner:field"', "Rename owner:field", {}),
+    ("goal list status:none", "", {"status": "none"}),
+    ("team time core:80 strategic:20 quarter:next", "core:80 strategic:20", {"quarter": "next"}),
+    ("team time quarter:next core:80 strategic:20", "core:80 strategic:20", {"quarter": "next"}),
+    ("kpi time-to-merge 6 min team:releng", "time-to-merge 6 min", {"team": "releng"}),
 ]
 
 
