@@ -48,13 +48,32 @@ def env_for_store(env: dict | None) -> dict:
     return env
 
 
+# tests of a chat connection's own behaviour (pacing, TLS, keepalive, reconnects, line encoding): the store
+# under them does nothing of note, so their PostgreSQL run would only double the suite's time
+TRANSPORT_ONLY = {
+    "test_default_pacing_bursts_then_one_line_a_second", "test_a_hung_server_is_noticed_by_the_keepalive",
+    "test_server_killed_and_restarted_bot_comes_back", "test_tls_refuses_a_certificate_it_cannot_verify",
+    "test_tls_is_the_default_and_the_certificate_is_checked", "test_cr_lf_nul_and_ctcp_in_text_never_reach_the_socket",
+    "test_a_flood_spread_over_nick_changes_gets_one_share_and_is_not_carried_over",
+    "test_server_password_and_rejoin_after_a_kick", "test_nick_in_use_at_connect_then_regained",
+    "test_long_multibyte_reply_fits_512_bytes_as_relayed", "test_invalid_utf8_and_latin1_never_stop_the_bot",
+    "test_chatter_notices_ctcp_and_errors", "test_alternate_nicks_when_taken_or_too_long",
+    "test_a_nick_refused_as_erroneous_is_cut_to_nine", "test_channel_reply_over_8_lines_offers_the_rest_on_more",
+    "test_a_server_killed_mid_reply_every_line_arrives_once_in_channel_and_private",
+    "test_a_body_over_the_limit_is_refused_before_it_is_read", "test_a_hostile_request_gets_its_status_and_changes_nothing",
+    "test_a_flood_of_junk_writes_a_few_log_lines",
+}
+
+
 def pytest_collection_modifyitems(config, items):
-    """The PostgreSQL run of a test is left out when it is SQLite's alone (file locks, WAL) or holds no store."""
+    """The PostgreSQL run of a test is left out when it is SQLite's alone (file locks, WAL), holds no store,
+    or tests a chat connection rather than the store (TRANSPORT_ONLY)."""
     keep, drop = [], []
     for item in items:
         spec = getattr(item, "callspec", None)
         on_pg = spec is not None and spec.params.get("store_kind") == "postgres"
-        if on_pg and (item.get_closest_marker("sqlite_only") or "tmp_path" not in item.fixturenames):
+        if on_pg and (item.get_closest_marker("sqlite_only") or "tmp_path" not in item.fixturenames
+                      or item.originalname in TRANSPORT_ONLY):
             drop.append(item)
         else:
             keep.append(item)
