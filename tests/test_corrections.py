@@ -104,13 +104,24 @@ def test_a_correction_after_the_close_leaves_the_review_as_it_stood(make_chat):
     c.say("kpi ttm 11")
     c.say("kpi ttm 6")
     c.say("learning kept in the review")
+    c.say("learning as it was")
     c.at("2016-01-04T10:00:00+00:00")
     c.say("review close quarter:last")
     c.at("2016-01-05T10:00:00+00:00")
     c.say("kpi undo ttm")
     c.say("learning delete L1")
+    c.say("learning edit L2 rewritten later", user="greg")
     review = c.say("review quarter:last")
-    assert "11 min -> 6 min" in review and "kept in the review" in review
+    assert "11 min -> 6 min" in review and "kept in the review" in review and "rewritten later" not in review
+    doc = c.store.export()
+    from bot.review.build import build_review
+    from bot.quarters import parse_quarter
+
+    q = parse_quarter("FY2016Q2", c.now.date(), 7)
+    built = build_review(doc, "releng", q, c.now, kinds=c.config.kinds)
+    assert [x.text for x in built.learnings] == ["kept in the review", "as it was"]  # as they stood at the close
+    assert sorted(x.text for x in built.changed_after) == [
+        "KPI ttm: value 6 taken back (greg)", "team: learning L1 deleted (greg)", "team: learning L2 edited (greg)"]
     assert "6 min" not in c.say("kpi list")  # this quarter: the value is gone
 
 

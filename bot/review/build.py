@@ -310,6 +310,22 @@ def _taken_back(item: dict, included, tz: ZoneInfo) -> bool:
     return at is None or included(at)
 
 
+def _learning_as_of(item: dict, included, tz: ZoneInfo, at: datetime, after: list | None) -> dict:
+    """A learning's text at the cut-off; each edit or delete after it goes to `after`."""
+    text = item.get("text")
+    for e in reversed(item.get("history") or []):
+        when = _parse_at(e.get("at"), tz)
+        if when is None or included(when):
+            break
+        old = (e.get("changes") or {}).get("text")
+        if e.get("action") == "edit" and isinstance(old, (list, tuple)) and len(old) == 2:
+            text = old[0]
+        if after is not None:
+            after.append((when, None, dict(item, correction="edited" if e.get("action") == "edit" else "deleted",
+                                           correction_by=e.get("by"))))
+    return item if text == item.get("text") else dict(item, text=text)
+
+
 def _kpi(k: dict, start: datetime, included, tz: ZoneInfo) -> ReviewKpi:
     every = []
     for i, v in enumerate(k.get("values") or []):
@@ -385,6 +401,13 @@ def _changes_after(g: dict, close: datetime, tz: ZoneInfo, cache: dict) -> list[
 
 
 def _change(at: datetime, g: dict | None, h: dict, people) -> ReviewChange:
+    if g is None and "kpi" in h:  # a KPI value of the quarter taken back after the close
+        by = display_name(h.get("by"), people) or "someone"
+        return ReviewChange(at, None, f"KPI {h['kpi']}: value {format_number(h.get('value'))} taken back ({by})")
+    if g is None and h.get("correction"):  # a learning of the quarter edited or deleted after the close
+        on = f"#{h['goal']}" if h.get("goal") is not None else "team"
+        by = display_name(h.get("correction_by"), people) or "someone"
+        return ReviewChange(at, h.get("goal"), f"{on}: learning L{h.get('id')} {h['correction']} ({by})")
     if g is None:  # a learning written after the close
         on = f"#{h['goal']}" if h.get("goal") is not None else "team"
         by = display_name(h.get("by"), people) or "someone"
@@ -429,6 +452,8 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
             at = _parse_at(item.get("at"), tz)
             if at is None or _taken_back(item, included, tz):
                 continue
+            if included(at) and complete:  # as it stood at the close: later edits undone, listed apart
+                item = _learning_as_of(item, included, tz, at, after)
             if included(at):
                 out.append(_learning(item, at, index.people))
             elif after is not None and complete:
@@ -469,6 +494,13 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
             learnings=() if counts_only else tuple(learnings(index.goal_learnings.get(g.get("id"), ()), changed_after)),
         ))
     goals.sort(key=lambda x: (x.id is None, x.id or 0))
+    if complete and not counts_only:  # KPI values taken back after the close still count, and are listed
+        for k in index.kpis.get(team, ()):
+            for v in k.get("values") or ():
+                at, gone = _parse_at(v.get("at"), tz), _parse_at(v.get("deleted_at"), tz) if v.get("deleted") else None
+                if at is not None and gone is not None and start <= at and included(at) and not included(gone):
+                    changed_after.append((gone, None, {"kpi": k.get("name"), "value": v.get("value"),
+                                                       "by": v.get("deleted_by")}))
     n_after = len(changed_after)
     kept = heapq.nsmallest(CHANGES_KEPT, enumerate(changed_after), key=lambda x: (x[1][0], x[0]))
     changed = [_change(at, g, h, index.people) for _, (at, g, h) in kept]
