@@ -6,6 +6,7 @@ import json
 from bot.when import WEEKDAYS
 
 from .document import check_or_raise
+from .meeting_exchange import export_meetings, import_meetings
 
 VERSION = 1
 
@@ -34,9 +35,11 @@ def export(store, team: str | None = None) -> dict:
     ev_sql = "SELECT * FROM goal_events ORDER BY id" if not team else (
         f"SELECT * FROM goal_events WHERE goal_id IN (SELECT id FROM goals {goal_where}) ORDER BY id")
     for e in store.all(ev_sql, goal_params):
-        events.setdefault(e["goal_id"], []).append(
-            {"at": e["at"], "by": e["by"], "action": e["action"], "changes": json.loads(e["changes"]),
-             "note": e["note"]})
+        entry = {"at": e["at"], "by": e["by"], "action": e["action"], "changes": json.loads(e["changes"]),
+                 "note": e["note"]}
+        if e.get("meeting"):  # set in a review meeting: the entry names it
+            entry["meeting"] = e["meeting"]
+        events.setdefault(e["goal_id"], []).append(entry)
     kpis = store.all(f"SELECT * FROM kpis {where} ORDER BY team, name", params)
     values: dict[int, list] = {}
     val_sql = "SELECT * FROM kpi_values ORDER BY kpi_id, at, id" if not team else (
@@ -100,6 +103,7 @@ def export(store, team: str | None = None) -> dict:
             for k in kpis
         ],
     }
+    doc["meetings"], doc["actions"] = export_meetings(store, team)
     if not team:
         doc["deliveries"] = [
             {"key": o["key"], "channel": o["channel_key"], "platform": o["platform"], "kind": o["kind"],
@@ -161,9 +165,9 @@ def import_(store, doc: dict) -> dict:
             conn.execute("DELETE FROM goal_events WHERE goal_id = ?", (g["id"],))  # the history is the document's
             for e in g.get("history", []):
                 conn.execute(
-                    "INSERT INTO goal_events (goal_id, at, by, action, changes, note) VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO goal_events (goal_id, at, by, action, changes, note, meeting) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (g["id"], e["at"], e["by"], e["action"], json.dumps(e.get("changes", {})),
-                     e.get("note")),
+                     e.get("note"), e.get("meeting")),
                 )
             counts["goals"] += 1
         for l in doc.get("learnings", []):
@@ -182,6 +186,7 @@ def import_(store, doc: dict) -> dict:
                 conn.execute("INSERT INTO kpi_values (kpi_id, at, value, by) VALUES (?, ?, ?, ?)",
                              (cur.lastrowid, v["at"], float(v["value"]), v["by"]))
             counts["kpis"] += 1
+        counts["meetings"] = import_meetings(conn, doc)
         for o in doc.get("deliveries", []):
             conn.execute(
                 "INSERT OR IGNORE INTO outbox (key, channel_key, platform, kind, slot, text, created_at, delivered_at)"

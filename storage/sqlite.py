@@ -18,10 +18,11 @@ from typing import Iterable
 from bot.ports import StoreBusy, StoreConflict, StoreRefused, StoreUnavailable
 from bot.times import iso
 
+from .meetings import MeetingStore
 from .migrations import MIGRATION_SET, SCHEMA_VERSION, STEPS
 
 OUR_TABLES = {"teams", "channels", "people", "goals", "goal_events", "learnings", "kpis", "kpi_values", "outbox",
-              "events_seen", "goal_counts", "quarter_closes"}
+              "events_seen", "goal_counts", "quarter_closes", "meetings"}
 
 
 def store_error(e: sqlite3.Error) -> Exception:
@@ -53,7 +54,7 @@ def _dict_factory(cursor, row):
     return {d[0]: v for d, v in zip(cursor.description, row)}
 
 
-class Store:
+class Store(MeetingStore):
     def __init__(self, path: str, busy_timeout_ms: int = 5000):
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms

@@ -1,0 +1,156 @@
+"""The review meetings' rows on SQLite: meetings, chairs, items, the log, action items (a Store mixin)."""
+from __future__ import annotations
+
+from bot.times import iso
+
+MEETING_COLUMNS = "id, team, channel_key, channel_name, platform, title, quarter, started_at, started_by, ended_at," \
+                  " ended_by, end_how"
+
+
+class MeetingStore:
+    # -- reads ---------------------------------------------------------------------------
+
+    def meeting(self, mid: int) -> dict | None:
+        return self.one(f"SELECT {MEETING_COLUMNS} FROM meetings WHERE id = ?", (mid,))
+
+    def running_meeting(self, channel_key: str) -> dict | None:
+        return self.one(f"SELECT {MEETING_COLUMNS} FROM meetings WHERE running_channel = ?", (channel_key,))
+
+    def running_channels(self) -> set[str]:
+        """The channels with a meeting running now (few: read whole)."""
+        return {r["running_channel"] for r in self.all("SELECT running_channel FROM meetings"
+                                                        " WHERE running_channel IS NOT NULL")}
+
+    def meetings_of(self, team: str, limit: int) -> list[dict]:
+        return self.all(f"SELECT {MEETING_COLUMNS} FROM meetings WHERE team = ? ORDER BY id DESC LIMIT ?",
+                        (team, limit))
+
+    def last_ended_meeting(self, team: str) -> dict | None:
+        return self.one(f"SELECT {MEETING_COLUMNS} FROM meetings WHERE team = ? AND ended_at IS NOT NULL"
+                        " ORDER BY ended_at DESC, id DESC LIMIT 1", (team,))
+
+    def meeting_chairs(self, mid: int) -> list[str]:
+        return [r["who"] for r in self.all("SELECT who FROM meeting_chairs WHERE meeting_id = ? ORDER BY at, rowid",
+                                           (mid,))]
+
+    def meeting_items(self, mid: int) -> list[dict]:
+        return self.all("SELECT * FROM meeting_items WHERE meeting_id = ? ORDER BY id", (mid,))
+
+    def meeting_lines(self, mid: int) -> list[dict]:
+        return self.all("SELECT at, by, name, text, ref FROM meeting_lines WHERE meeting_id = ? ORDER BY id", (mid,))
+
+    def meeting_counts(self, mid: int) -> dict:
+        return self.one("SELECT (SELECT COUNT(*) FROM meeting_lines WHERE meeting_id = ?) AS lines,"
+                        " (SELECT COUNT(*) FROM meeting_items WHERE meeting_id = ? AND undone_at IS NULL AND kind != 'topic') AS items,"
+                        " (SELECT COUNT(*) FROM actions WHERE meeting_id = ? AND deleted = 0) AS actions,"
+                        " (SELECT COUNT(DISTINCT goal_id) FROM goal_events WHERE meeting = ?) AS goals",
+                        (mid, mid, mid, mid))
+
+    def last_line_at(self, mid: int) -> str | None:
+        row = self.one("SELECT at FROM meeting_lines WHERE meeting_id = ? ORDER BY id DESC LIMIT 1", (mid,))
+        return row["at"] if row else None
+
+    def silent_meetings(self, before: str) -> list[dict]:
+        """Running meetings whose last line (or start) is older than `before`."""
+        return self.all(
+            f"SELECT {MEETING_COLUMNS}, COALESCE((SELECT MAX(l.at) FROM meeting_lines l WHERE l.meeting_id = m.id),"
+            " m.started_at) AS last_at FROM meetings m WHERE running_channel IS NOT NULL"
+            " AND COALESCE((SELECT MAX(l.at) FROM meeting_lines l WHERE l.meeting_id = m.id), m.started_at) < ?",
+            (before,))
+
+    def meeting_goal_changes(self, mid: int) -> list[dict]:
+        """The status changes made in the meeting, oldest first, with the goal's title."""
+        return self.all("SELECT e.goal_id, e.at, e.by, e.changes, e.note, g.title FROM goal_events e"
+                        " JOIN goals g ON g.id = e.goal_id WHERE e.meeting = ? ORDER BY e.id", (mid,))
+
+    def action(self, aid: int) -> dict | None:
+        return self.one("SELECT * FROM actions WHERE id = ?", (aid,))
+
+    def actions_of_meeting(self, mid: int) -> list[dict]:
+        return self.all("SELECT * FROM actions WHERE meeting_id = ? AND deleted = 0 ORDER BY id", (mid,))
+
+    def list_actions(self, team: str | None, owner: str | None, open_only: bool, limit: int) -> list[dict]:
+        sql, params = "SELECT * FROM actions WHERE deleted = 0", []
+        if team:
+            sql += " AND team = ?"
+            params.append(team)
+        if owner:
+            sql += " AND owner = ?"
+            params.append(owner)
+        if open_only:
+            sql += " AND done_at IS NULL"
+        return self.all(sql + " ORDER BY id LIMIT ?", (*params, limit))
+
+    def open_actions(self, team: str, limit: int) -> tuple[int, list[dict]]:
+        """How many of the team's action items are open, and the first `limit`."""
+        n = self.one("SELECT COUNT(*) AS n FROM actions WHERE team = ? AND done_at IS NULL AND deleted = 0",
+                     (team,))["n"]
+        return n, self.all("SELECT * FROM actions WHERE team = ? AND done_at IS NULL AND deleted = 0 ORDER BY id"
+                           " LIMIT ?", (team, limit)) if n else []
+
+    # -- writes (inside the caller's transaction) --------------------------------------------
+
+    def start_meeting(self, conn, m: dict, ref: str | None) -> int | None:
+        """The new meeting's id; None when this channel has one running (or this very line started one)."""
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO meetings (team, channel_key, channel_name, platform, title, quarter, started_at,"
+            " started_by, started_ref, running_channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (m["team"], m["channel_key"], m["channel_name"], m["platform"], m["title"], m["quarter"],
+             m["started_at"], m["started_by"], ref, m["channel_key"]))
+        if not cur.rowcount:
+            return None
+        mid = cur.lastrowid
+        conn.execute("INSERT INTO meeting_chairs (meeting_id, who, by, at) VALUES (?, ?, ?, ?)",
+                     (mid, m["started_by"], m["started_by"], m["started_at"]))
+        return mid
+
+    def started_by_ref(self, ref: str) -> bool:
+        return self.one("SELECT 1 AS x FROM meetings WHERE started_ref = ?", (ref,)) is not None
+
+    def log_line(self, conn, mid: int, at, by: str, name: str, text: str, ref: str | None) -> bool:
+        """False when this line (the same ref) is in the log already: another process logged it."""
+        cur = conn.execute("INSERT OR IGNORE INTO meeting_lines (meeting_id, at, by, name, text, ref)"
+                           " VALUES (?, ?, ?, ?, ?, ?)", (mid, iso(at), by, name, text, ref))
+        return cur.rowcount == 1
+
+    def add_chair(self, conn, mid: int, who: str, by: str, at) -> bool:
+        cur = conn.execute("INSERT OR IGNORE INTO meeting_chairs (meeting_id, who, by, at) VALUES (?, ?, ?, ?)",
+                           (mid, who, by, iso(at)))
+        return cur.rowcount == 1
+
+    def add_item(self, conn, mid: int, kind: str, text: str, by: str, at, goal_id=None, action_id=None) -> int:
+        cur = conn.execute("INSERT INTO meeting_items (meeting_id, kind, text, by, at, goal_id, action_id)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?)", (mid, kind, text, by, iso(at), goal_id, action_id))
+        return cur.lastrowid
+
+    def tag_goal_events(self, conn, mid: int, goal_id: int, at) -> None:
+        """The goal's history entries just written in this transaction name the meeting."""
+        conn.execute("UPDATE goal_events SET meeting = ? WHERE goal_id = ? AND at = ? AND meeting IS NULL"
+                     " AND action = 'status'", (mid, goal_id, iso(at)))
+
+    def last_item_by(self, mid: int, by: str) -> dict | None:
+        return self.one("SELECT * FROM meeting_items WHERE meeting_id = ? AND by = ? AND undone_at IS NULL"
+                        " ORDER BY id DESC LIMIT 1", (mid, by))
+
+    def undo_item(self, conn, item: dict, at) -> bool:
+        cur = conn.execute("UPDATE meeting_items SET undone_at = ? WHERE id = ? AND undone_at IS NULL",
+                           (iso(at), item["id"]))
+        if item.get("action_id"):
+            conn.execute("UPDATE actions SET deleted = 1 WHERE id = ?", (item["action_id"],))
+        return cur.rowcount == 1
+
+    def add_action(self, conn, mid: int, team: str, owner: str, text: str, by: str, at) -> int:
+        cur = conn.execute("INSERT INTO actions (meeting_id, team, owner, text, by, at) VALUES (?, ?, ?, ?, ?, ?)",
+                           (mid, team, owner, text, by, iso(at)))
+        return cur.lastrowid
+
+    def finish_action(self, conn, aid: int, by: str, at, note: str | None) -> bool:
+        cur = conn.execute("UPDATE actions SET done_at = ?, done_by = ?, note = ? WHERE id = ? AND done_at IS NULL",
+                           (iso(at), by, note, aid))
+        return cur.rowcount == 1
+
+    def end_meeting(self, conn, mid: int, at: str, by: str, how: str) -> bool:
+        """False when it had ended already (another process, or the silence rule, came first)."""
+        cur = conn.execute("UPDATE meetings SET ended_at = ?, ended_by = ?, end_how = ?, running_channel = NULL"
+                           " WHERE id = ? AND running_channel IS NOT NULL", (at, by, how, mid))
+        return cur.rowcount == 1
