@@ -30,6 +30,11 @@ class Item:
     text: str
     by: str
     at: datetime
+    owner: str | None = None  # an action item's owner
+
+    @property
+    def shown(self) -> str:
+        return f"{self.owner}: {self.text}" if self.owner else self.text
 
 
 @dataclass
@@ -91,11 +96,12 @@ def load_minutes(store, config, mid: int) -> Minutes:
         said[l["name"]] = said.get(l["name"], 0) + 1
     topics: list[tuple[str | None, list[Item]]] = [(None, [])]
     decisions = []
+    owners = {a["id"]: who(a["owner"]) for a in actions}
     for i in items:
         if i["kind"] == "topic":
             topics.append((i["text"], []))
             continue
-        item = Item(i["kind"], i["text"], who(i["by"]), local(i["at"]))
+        item = Item(i["kind"], i["text"], who(i["by"]), local(i["at"]), owners.get(i["action_id"]))
         topics[-1][1].append(item)
         if i["kind"] == "agreed":
             decisions.append(item)
@@ -163,7 +169,7 @@ def render_markdown(m: Minutes) -> str:
     out += ["", "## Items", ""]
     for topic, items in m.topics:
         out += [f"### {_md(topic) if topic else 'Before the first topic'}", ""]
-        out += [f"- **{KIND_LABEL[i.kind]}** {_md(i.text)} ({_md(i.by)}, {_t(i.at)})" for i in items] or ["- (nothing noted)"]
+        out += [f"- **{KIND_LABEL[i.kind]}** {_md(i.shown)} ({_md(i.by)}, {_t(i.at)})" for i in items] or ["- (nothing noted)"]
         out.append("")
     out += ["## Decisions", ""]
     out += [f"- {_md(d.text)} ({_md(d.by)})" for d in m.decisions] or ["- none"]
@@ -194,7 +200,7 @@ def render_wiki(m: Minutes) -> str:
     out.append("=== Items ===")
     for topic, items in m.topics:
         out.append(f"==== {_wiki(topic) if topic else 'Before the first topic'} ====")
-        out += [f"* '''{KIND_LABEL[i.kind]}''' {_wiki(i.text)} ({_wiki(i.by)}, {_t(i.at)})" for i in items] or [
+        out += [f"* '''{KIND_LABEL[i.kind]}''' {_wiki(i.shown)} ({_wiki(i.by)}, {_t(i.at)})" for i in items] or [
             "* (nothing noted)"]
     out.append("=== Decisions ===")
     out += [f"* {_wiki(d.text)} ({_wiki(d.by)})" for d in m.decisions] or ["* none"]
@@ -246,7 +252,7 @@ def render_html(m: Minutes) -> str:
     out += ["</dl>", "<h2>Items</h2>"]
     for topic, items in m.topics:
         out.append(f"<h3>{_h(topic) if topic else 'Before the first topic'}</h3><ul>")
-        out += [f'<li><span class="kind">{KIND_LABEL[i.kind]}</span> {_h(i.text)} ({_h(i.by)}, {_t(i.at)})</li>'
+        out += [f'<li><span class="kind">{KIND_LABEL[i.kind]}</span> {_h(i.shown)} ({_h(i.by)}, {_t(i.at)})</li>'
                 for i in items] or ["<li>(nothing noted)</li>"]
         out.append("</ul>")
     out.append("<h2>Decisions</h2><ul>")

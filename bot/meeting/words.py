@@ -146,7 +146,7 @@ def learning(ctx, rest: str) -> Reply:
     if token.lstrip("#").isdigit() and token.lstrip("#").isascii():
         gid = parse_id(token, usage)
     _text(after if gid else rest, "learning", usage)
-    ctx.item = ("learning", rest.strip(), gid)
+    ctx.item = ("learning", f"#{gid} {after.strip()}" if gid else rest.strip(), gid)
     try:
         return ctx.core.commands.commands["learning"].fn(ctx, rest)
     except UsageError as e:
