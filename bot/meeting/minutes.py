@@ -12,12 +12,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from ..people import display_name
-from ..review.text import _md, _wiki
+from ..review.text import _wiki
 from ..times import parse_iso, zone
 
 FORMATS = ("md", "wiki", "html")
 KIND_LABEL = {"info": "INFO", "idea": "IDEA", "link": "LINK", "agreed": "AGREED", "action": "ACTION",
               "status": "STATUS", "learning": "LEARNING"}
+
+
+# the review's Markdown escape (bot/review/text.py) as one translate: a 2,000-line log escapes in a few ms
+_MD_TABLE = str.maketrans({c: "\\" + c for c in "\\`*_[]<|#~"})
+
+
+def _md(s) -> str:
+    """User text for a Markdown line: punctuation escaped, one line (as the review writes it)."""
+    return " ".join(str(s or "").split()).translate(_MD_TABLE)
 
 
 class MinutesError(ValueError):
@@ -88,8 +97,13 @@ def load_minutes(store, config, mid: int) -> Minutes:
     def who(identity):
         return display_name(identity, names)
 
-    def local(at: str) -> datetime:
-        return parse_iso(at).astimezone(tz)
+    seen: dict[str, datetime] = {}
+
+    def local(at: str) -> datetime:  # lines share their instants (seconds): each is read once
+        t = seen.get(at)
+        if t is None:
+            t = seen[at] = parse_iso(at).astimezone(tz)
+        return t
 
     said: dict[str, int] = {}
     for l in lines:
@@ -152,7 +166,7 @@ def _quarter_text(m: Minutes) -> str | None:
 
 
 def _t(at: datetime) -> str:
-    return at.strftime("%H:%M")
+    return f"{at.hour:02d}:{at.minute:02d}"
 
 
 # -- Markdown --------------------------------------------------------------------------------------
@@ -182,7 +196,8 @@ def render_markdown(m: Minutes) -> str:
     out += [f"- #{g['id']} {_md(g['title'])}: {_status(g['old'])} -> **{_status(g['new'])}**"
             + (f" \"{_md(g['note'])}\"" if g["note"] else "") + f" ({_md(g['by'])})" for g in m.goals] or ["- none"]
     out += ["", "## Log", ""]
-    out += [f"- `{_t(at)}` **{_md(who)}**: {_md(text)}" for at, who, text in m.log]
+    who_md = {who: _md(who) for who in {w for _, w, _ in m.log}}
+    out += [f"- `{_t(at)}` **{who_md[who]}**: {_md(text)}" for at, who, text in m.log]
     return "\n".join(out) + "\n"
 
 
@@ -214,8 +229,9 @@ def render_wiki(m: Minutes) -> str:
             + (f" \"{_wiki(g['note'])}\"" if g["note"] else "") + f" ({_wiki(g['by'])})" for g in m.goals] or ["* none"]
     out.append("=== Log ===")
     out.append('{| class="wikitable"')
+    who_wiki = {who: _wiki(who) for who in {w for _, w, _ in m.log}}
     for at, who, text in m.log:
-        out += ["|-", f"| {_t(at)} || {_wiki(who)} || <nowiki>{_nowiki(text)}</nowiki>"]
+        out += ["|-", f"| {_t(at)} || {who_wiki[who]} || <nowiki>{_nowiki(text)}</nowiki>"]
     out.append("|}")
     return "\n".join(out) + "\n"
 
@@ -270,7 +286,8 @@ def render_html(m: Minutes) -> str:
             + (f" &ldquo;{_h(g['note'])}&rdquo;" if g["note"] else "") + f" ({_h(g['by'])})</li>" for g in m.goals] or [
         "<li>none</li>"]
     out.append('</ul><h2>Log</h2><table class="log">')
-    out += [f'<tr><td class="t">{_t(at)}</td><td class="n">{_h(who)}</td><td>{_h(text)}</td></tr>'
+    who_h = {who: _h(who) for who in {w for _, w, _ in m.log}}
+    out += [f'<tr><td class="t">{_t(at)}</td><td class="n">{who_h[who]}</td><td>{_h(text)}</td></tr>'
             for at, who, text in m.log]
     out.append("</table></body></html>")
     return "\n".join(out) + "\n"
