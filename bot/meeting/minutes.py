@@ -85,13 +85,13 @@ def load_minutes(store, config, mid: int) -> Minutes:
     row = store.team(m["team"]) or {}
     tzname = row.get("tz") or config.tz
     tz = zone(tzname)
-    lines = store.meeting_lines(mid)
+    lines = store.meeting_log(mid)  # (at, by, name, text)
     items = [i for i in store.meeting_items(mid) if not i["undone_at"]]
     actions = store.actions_of_meeting(mid)
     changes = store.meeting_goal_changes(mid)
     chairs = store.meeting_chairs(mid)
     ids = set(chairs) | {i["by"] for i in items} | {a["owner"] for a in actions} | {c["by"] for c in changes}
-    names = {l["by"]: l["name"] for l in lines}
+    names = {by: name for _, by, name, _ in lines}
     names.update({k: v for k, v in store.person_names(ids - set(names)).items()})
 
     def who(identity):
@@ -106,8 +106,8 @@ def load_minutes(store, config, mid: int) -> Minutes:
         return t
 
     said: dict[str, int] = {}
-    for l in lines:
-        said[l["name"]] = said.get(l["name"], 0) + 1
+    for _, _, name, _ in lines:
+        said[name] = said.get(name, 0) + 1
     topics: list[tuple[str | None, list[Item]]] = [(None, [])]
     decisions = []
     owners = {a["id"]: who(a["owner"]) for a in actions}
@@ -136,7 +136,7 @@ def load_minutes(store, config, mid: int) -> Minutes:
         ended=local(m["ended_at"]) if m["ended_at"] else None, end_how=m["end_how"], quarter=m["quarter"],
         chairs=[who(c) for c in chairs], attendees=sorted(said.items(), key=lambda kv: (-kv[1], kv[0].lower())),
         topics=topics, decisions=decisions, actions=sorted(by_owner.items(), key=lambda kv: kv[0].lower()),
-        goals=goals, log=[(local(l["at"]), l["name"], l["text"]) for l in lines],
+        goals=goals, log=[(local(at), name, text) for at, _, name, text in lines],
         closed=local(closed).isoformat() if closed else None)
 
 
