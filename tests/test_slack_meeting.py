@@ -89,6 +89,7 @@ def test_a_meeting_over_slack_is_logged_once_by_two_processes(two, slack_api):
                    "meeting M1 ended"):
         assert sum(marker in t for t in said) == 1, (marker, said)
     assert all(c.body.get("channel") == "C1RELENG" for c in slack_api.posts())
+    assert slack_api.calls_to("chat.postEphemeral") == []  # the second hearing of a line is silent, never an error
 
 
 def test_minutes_on_slack_upload_the_html(two, slack_api):

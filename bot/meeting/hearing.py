@@ -102,7 +102,8 @@ def hear(core, msg: Message, r) -> list[Reply]:
     if name == "startmeeting":
         if meeting is None:
             return start(core, msg, rest)
-        log(core, msg, meeting)
+        if not log(core, msg, meeting):
+            return []  # another process heard this very line and answered it
         when = core.store.meeting(meeting["id"])["started_at"]
         raise UsageError(f"meeting M{meeting['id']} is running here already (since {_local(core, meeting, when)}); "
                          "#endmeeting ends it", START)
@@ -122,8 +123,9 @@ def hear(core, msg: Message, r) -> list[Reply]:
     except Duplicate:
         return []
     except UsageError:
-        if not ctx.logged:
-            log(core, msg, meeting)  # a refused word is still a line said in the meeting
+        # a refused word is still a line said in the meeting; one another process logged, it answered
+        if not ctx.logged and not log(core, msg, meeting):
+            return []
         raise
     if not ctx.logged:
         try:
