@@ -50,8 +50,9 @@ def test_a_review_meeting_on_ngircd_with_a_restart(ngircd, run_bot, tmp_path):
     bot.wait_joined()
     assert "#1" in _say(greg, "!goal add Migrate Gerrit to Differential")
     assert "#2" in _say(greg, "!goal add MediaWiki 1.26 release")
-    clock.at = datetime.fromisoformat("2016-01-04T18:00:00+00:00")
-    assert "review is" in _say(wes, "!review date 2016-01-22")
+    # no review date (no reminders) and no weekly digest: nothing scheduled crosses the meeting's lines;
+    # with no review date the quarter stays under review until closed
+    assert "off" in _say(wes, "!digest off")
     clock.at = datetime.fromisoformat("2016-01-22T17:45:00+00:00")
 
     assert _say(wes, "#startmeeting Release Engineering review").startswith("meeting M1 started")
