@@ -262,6 +262,9 @@ def _check_meetings(doc: dict, goal_ids: set) -> set:
         if isinstance(mid, bool) or not isinstance(mid, int) or mid < 1 or mid in ids:
             _fail(p + ".id", "is not a new positive whole number")
         ids.add(mid)
+        for j, it in enumerate(m.get("items") or []):
+            if isinstance(it, dict) and (isinstance(it.get("id"), bool) or not isinstance(it.get("id"), int)):
+                _fail(f"{p}.items[{j}].id", "is not a whole number")
         _name(m.get("team"), p + ".team")
         _text(m.get("channel"), p + ".channel", 300)
         _text(m.get("title"), p + ".title", MAX_TITLE)

@@ -186,7 +186,7 @@ def import_(store, doc: dict) -> dict:
                 conn.execute("INSERT INTO kpi_values (kpi_id, at, value, by) VALUES (?, ?, ?, ?)",
                              (cur.lastrowid, v["at"], float(v["value"]), v["by"]))
             counts["kpis"] += 1
-        counts["meetings"] = import_meetings(conn, doc)
+        counts["meetings"] = import_meetings(store, conn, doc)
         for o in doc.get("deliveries", []):
             conn.execute(
                 "INSERT OR IGNORE INTO outbox (key, channel_key, platform, kind, slot, text, created_at, delivered_at)"

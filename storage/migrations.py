@@ -204,8 +204,8 @@ def m009_meetings(db):
             running_channel TEXT UNIQUE
         )""")
     db.execute("CREATE INDEX IF NOT EXISTS meetings_team ON meetings(team, id)")
-    db.execute("CREATE TABLE IF NOT EXISTS meeting_chairs (meeting_id INTEGER NOT NULL REFERENCES meetings(id),"
-               " who TEXT NOT NULL, by TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (meeting_id, who))")
+    db.execute("CREATE TABLE IF NOT EXISTS meeting_chairs (id INTEGER PRIMARY KEY, meeting_id INTEGER NOT NULL"
+               " REFERENCES meetings(id), who TEXT NOT NULL, by TEXT NOT NULL, at TEXT NOT NULL, UNIQUE (meeting_id, who))")
     db.execute("""
         CREATE TABLE IF NOT EXISTS meeting_items (
             id INTEGER PRIMARY KEY, meeting_id INTEGER NOT NULL REFERENCES meetings(id), kind TEXT NOT NULL,

@@ -189,6 +189,15 @@ class Store(MeetingStore):
         except sqlite3.Error as e:
             raise store_error(e) from e
 
+    def tuples(self, sql: str, params: Iterable = ()) -> list[tuple]:
+        """Rows as plain tuples: a long read (a meeting's log) without a dict per row."""
+        try:
+            cur = self.conn.cursor()
+            cur.row_factory = None
+            return cur.execute(sql, tuple(params)).fetchall()
+        except sqlite3.Error as e:
+            raise store_error(e) from e
+
     def all(self, sql: str, params: Iterable = ()) -> list[dict]:
         try:
             return self.conn.execute(sql, tuple(params)).fetchall()
