@@ -306,6 +306,17 @@ def test_the_next_review_counts_the_last_reviews_actions(seed):
     assert "actions from the last review (M1): 1 of 2 done" in review
     closed = seed.say("review quarter:FY2016Q2")
     assert "review meeting M1: 1 decisions, 2 action items (1 open; minutes M1)" in closed
+    from bot.quarters import Quarter
+    from bot.review.service import review_document
+
+    doc = review_document(seed.store, seed.config, "releng", Quarter(2016, 2, 7), seed.now)
+    md, wiki, html = doc.text("md"), doc.text("wiki"), doc.text("html")
+    assert ("## Review meeting (M1)\n\nDecisions:\n\n- Security is everyone's responsibility\n\nAction items:\n\n"
+            "- A1 chris: write up a summary of the asks (done)\n- A2 greg: link the learnings on MWDS from the slides (open)"
+            in md)
+    assert "== Review meeting (M1) ==" in wiki and "<h2>Review meeting (M1)</h2>" in html
+    nxt = review_document(seed.store, seed.config, "releng", Quarter(2016, 3, 7), seed.now).text("md")
+    assert "actions from the last review (M1): 1 of 2 done" in nxt
 
 
 # ---------------------------------------------------------------- faults
