@@ -55,6 +55,10 @@ def test_a_review_meeting_on_ngircd_with_a_restart(ngircd, run_bot, tmp_path):
     assert "off" in _say(wes, "!digest off")
     clock.at = datetime.fromisoformat("2016-01-22T17:45:00+00:00")
 
+    m = wes.mark()
+    wes.say("gkbot", "#startmeeting")  # in a private message: refused
+    private = bot_reply(wes, "gkbot", "wes", m, settle=0.2)
+    assert private[0].startswith("error: meetings are held in team channels") and private[1] == "usage: #startmeeting [title]"
     assert _say(wes, "#startmeeting Release Engineering review").startswith("meeting M1 started")
     greg.say(CHAN, "good morning")
     _wait_log(bot.store, 2)

@@ -13,9 +13,9 @@ from tests.test_slack import texts
 _ts = itertools.count(1453484700)
 
 
-def channel_line(text: str, user: str = "U1GREG", channel: str = "C1RELENG") -> dict:
+def channel_line(text: str, user: str = "U1GREG", channel: str = "C1RELENG", kind: str = "channel") -> dict:
     ts = f"{next(_ts)}.000100"
-    return {"type": "message", "channel_type": "channel", "user": user, "text": text, "ts": ts,
+    return {"type": "message", "channel_type": kind, "user": user, "text": text, "ts": ts,
             "channel": channel, "event_ts": ts}
 
 
@@ -119,3 +119,14 @@ def test_an_error_in_a_slack_meeting_goes_to_the_speaker_alone(two, slack_api):
     [eph] = slack_api.wait_for("chat.postEphemeral", 1)
     assert eph.body["user"] == "U2LILA" and "only a chair of M1" in eph.body.get("text", "") + str(eph.body)
     assert a.store.export()["meetings"][0]["ended"] is None
+
+
+def test_a_meeting_in_a_private_channel_message_groups(two, slack_api):
+    a, _ = two
+    slack_api.channels["G1PRIV"] = {"name": "releng-private"}
+    a.event(channel_line("#startmeeting", user="U3WES", channel="G1PRIV", kind="group"))
+    _wait(lambda: any("meeting M1 started" in t for t in texts(slack_api.posts())))
+    a.event(channel_line("said in private", user="U2LILA", channel="G1PRIV", kind="group"))
+    _wait(lambda: len(_log(a)) == 2)
+    m = a.store.export()["meetings"][0]
+    assert m["channel"] == f"slack:{TEAM_ID}:G1PRIV" and m["log"][1]["text"] == "said in private"
