@@ -69,7 +69,9 @@ def test_a_review_meeting_on_ngircd_with_a_restart(ngircd, run_bot, tmp_path):
     refused = _say(lila, "#endmeeting").splitlines()
     assert refused[0].startswith("error: only a chair of M1 (wes, greg)") and refused[1] == "usage: #endmeeting"
     lila.say(CHAN, "#weather is nice")  # no meeting word: a line of the log, no reply
-    _wait_log(bot.store, 8)
+    lila.say(CHAN, "é" * 200)  # 400 bytes of UTF-8 in one line
+    log = _wait_log(bot.store, 9)
+    assert log[-1]["text"] == "é" * 200 and log[-2]["text"] == "#weather is nice"
 
     bot.stop()  # the bot goes away mid-meeting; what is said meanwhile is not in the log
     lila.say(CHAN, "is the bot gone?")
@@ -80,15 +82,15 @@ def test_a_review_meeting_on_ngircd_with_a_restart(ngircd, run_bot, tmp_path):
     assert _say(greg, "#agreed Nodepool migration continues this quarter").startswith("M1 agreed")
     assert _say(wes, "#action chris write up a summary of the asks").startswith("M1 action A1 for chris")
     chris.say(CHAN, "will do")
-    _wait_log(bot.store, 12)
+    _wait_log(bot.store, 13)
     ended = _say(greg, "#endmeeting")  # the second chair ends it
-    assert ended.startswith("meeting M1 ended: 13 lines, 5 items, 1 action item, 2 goals changed")
+    assert ended.startswith("meeting M1 ended: 14 lines, 5 items, 1 action item, 2 goals changed")
     assert "FY2016Q2 is closed" in ended and "goalkeeper minutes M1" in ended
 
     doc = bot.store.export()
     m = doc["meetings"][0]
     texts = [l["text"] for l in m["log"]]
-    assert "is the bot gone?" not in texts and texts[-1] == "#endmeeting" and len(texts) == 13
+    assert "is the bot gone?" not in texts and texts[-1] == "#endmeeting" and len(texts) == 14
     assert m["log"][1]["by"] == f"irc:{NET}:greg!~greg@127.0.0.1" and m["log"][1]["name"] == "greg"
     assert m["chairs"] == [f"irc:{NET}:wes!~wes@127.0.0.1", f"irc:{NET}:greg!~greg@127.0.0.1"]
     assert [g["status"] for g in doc["goals"]] == ["miss", "hit"]
