@@ -383,3 +383,13 @@ def test_an_import_refuses_a_bad_meeting(tmp_path, seed):
         other.store.import_(doc)
     assert other.export()["meetings"] == []
     other.store.close()
+
+
+def test_goalkeeper_tick_ends_a_silent_meeting_and_says_so(meeting, cli):
+    env = {"GOALKEEPER_DB": meeting.store.path, **ENV}
+    r = cli(["tick", "--now", "2016-01-22T23:46:00Z"], env=env)  # 6 h 1 min after the last line
+    assert r.returncode == 0, r.stderr
+    assert "[#releng]\nmeeting M1 ended after 6 hours of silence, as at its last line: 2 lines, 0 items" in r.stdout
+    assert _meeting(meeting)["ended"] == "2016-01-22T17:45:00+00:00"
+    r = cli(["tick", "--now", "2016-01-22T23:50:00Z"], env=env)
+    assert "meeting M1" not in r.stdout  # told once
