@@ -52,9 +52,13 @@ class Goalkeeper:
             if len(text) > MAX_MESSAGE:
                 raise UsageError(f"that message is {len(text):,} characters; at most {MAX_MESSAGE:,} are read",
                                  "help [<command>]")
-            overhear(self, msg)  # said in a channel where a meeting runs: a line of its log
-            cmd, rest = self.commands.resolve(text)
+            try:
+                cmd, rest = self.commands.resolve(text)
+            except UsageError:
+                overhear(self, msg)
+                raise
             state["usage"] = cmd.usage
+            overhear(self, msg)  # said in a channel where a meeting runs: a line of its log
             return cmd.fn(Ctx(self, Message(text=text, actor=msg.actor, channel=msg.channel, at=msg.at,
                                             ref=msg.ref)), rest)
 

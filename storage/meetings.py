@@ -181,3 +181,7 @@ class MeetingStore:
         """One row of an imported document's meetings (import writes ids as they were)."""
         cols = ", ".join(row)
         self._x(conn, f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+        self._after_put(conn, table, row)
+
+    def _after_put(self, conn, table: str, row: dict) -> None:
+        """What an engine does after an imported row kept its id (PostgreSQL moves the identity on)."""

@@ -24,17 +24,19 @@ GOLDEN = Path(__file__).parent / "golden"
 
 
 @pytest.fixture
-def seed(tmp_path):
+def seed(tmp_path, store_kind):
     c = Chat(str(tmp_path / "gk.db"), ENV)
+    c.db = str(tmp_path / "gk.db")
     c.replies_said = replay(c)
     yield c
     c.store.close()
 
 
 @pytest.fixture
-def meeting(tmp_path):
+def meeting(tmp_path, store_kind):
     """A team with two goals and its quarter under review; a meeting started by wes, greg attending."""
     c = Chat(str(tmp_path / "gk.db"), ENV)
+    c.db = str(tmp_path / "gk.db")
     c.at("2015-12-01T18:00:00+00:00")
     c.say("/team set releng tz:America/Los_Angeles")
     c.say("/goal add Migrate Gerrit to Differential", user="greg")
@@ -119,7 +121,7 @@ def test_minutes_in_chat_and_on_the_command_line(seed, cli, tmp_path):
                                    "America/Los_Angeles · chairs wes, greg")
     assert "actions: A1 chris: write up a summary of the asks (open); A2 greg:" in out
     assert "goalkeeper minutes M1 --format html|md|wiki" in out
-    env = {"GOALKEEPER_DB": seed.store.path, **ENV}
+    env = {"GOALKEEPER_DB": seed.db, **ENV}
     for fmt in ("md", "wiki", "html"):
         target = tmp_path / f"m.{fmt}"
         r = cli(["minutes", "M1", "--format", fmt, "-o", str(target)], env=env)
@@ -165,7 +167,7 @@ def test_a_chair_named_by_nick_is_whoever_spoke_under_it(meeting):
     assert _meeting(meeting)["chairs"] == ["console:wes", "console:greg"]
 
 
-def test_status_follows_the_goal_permissions(tmp_path):
+def test_status_follows_the_goal_permissions(tmp_path, store_kind):
     c = Chat(str(tmp_path / "gk.db"), {**ENV, "GOALKEEPER_ADMINS": "console:wes"})
     c.at("2015-12-01T18:00:00+00:00").say("/goal add Migrate Gerrit to Differential", user="greg")
     c.at("2016-01-22T17:45:00+00:00").say("#startmeeting", user="wes")
@@ -209,7 +211,7 @@ def test_a_hash_word_that_is_no_meeting_word_is_chatter(meeting):
     assert _meeting(meeting)["items"] == []
 
 
-def test_outside_a_meeting_hash_lines_are_chatter(tmp_path):
+def test_outside_a_meeting_hash_lines_are_chatter(tmp_path, store_kind):
     c = Chat(str(tmp_path / "gk.db"), ENV)
     for text in ("#info nothing runs", "#endmeeting", "#topic x", "#weather"):
         assert c.say(text) == ""
@@ -217,7 +219,7 @@ def test_outside_a_meeting_hash_lines_are_chatter(tmp_path):
     c.store.close()
 
 
-def test_a_meeting_in_a_private_message_is_refused(tmp_path):
+def test_a_meeting_in_a_private_message_is_refused(tmp_path, store_kind):
     from adapters.console import dispatch
     from bot.model import Actor, Channel, Message
 
@@ -270,7 +272,7 @@ def test_action_items_are_followed_until_done(seed):
     assert a["done"] == "2016-01-25T18:00:00+00:00" and a["note"] == "sent to Wes" and a["done_by"] == "console:mallory"
 
 
-def test_action_done_is_for_the_owner_a_chair_or_an_admin(tmp_path):
+def test_action_done_is_for_the_owner_a_chair_or_an_admin(tmp_path, store_kind):
     c = Chat(str(tmp_path / "gk.db"), {**ENV, "GOALKEEPER_ADMINS": "console:boss"})
     c.at("2016-01-22T17:45:00+00:00").say("#startmeeting", user="wes")
     c.say("#action chris write it up", user="wes")
@@ -326,7 +328,7 @@ def test_a_restart_mid_meeting_keeps_the_meeting_and_continues(meeting, tmp_path
     meeting.say("#topic Release Engineering", user="wes")
     meeting.say("#action greg write it up", user="wes")
     meeting.store.close()
-    again = Chat(meeting.store.path, ENV)  # a new process on the same file
+    again = Chat(meeting.db, ENV)  # a new process on the same file
     again.at("2016-01-22T18:30:00+00:00")
     assert again.say("#info after the restart", user="greg") == "M1 info noted"
     assert again.say("#endmeeting", user="wes").startswith("meeting M1 ended: 6 lines, 2 items, 1 action item")
@@ -386,7 +388,7 @@ def test_an_import_refuses_a_bad_meeting(tmp_path, seed):
 
 
 def test_goalkeeper_tick_ends_a_silent_meeting_and_says_so(meeting, cli):
-    env = {"GOALKEEPER_DB": meeting.store.path, **ENV}
+    env = {"GOALKEEPER_DB": meeting.db, **ENV}
     r = cli(["tick", "--now", "2016-01-22T23:46:00Z"], env=env)  # 6 h 1 min after the last line
     assert r.returncode == 0, r.stderr
     assert "[#releng]\nmeeting M1 ended after 6 hours of silence, as at its last line: 2 lines, 0 items" in r.stdout

@@ -35,7 +35,7 @@ def _log(rig) -> list:
 
 
 @pytest.fixture
-def two(tmp_path, slack_api):
+def two(tmp_path, slack_api, store_kind):
     """Two Slack processes on one SQLite file, the team's quarter under review, meeting day."""
     from datetime import datetime
 
