@@ -16,6 +16,9 @@ def seeded(chat):
     chat.say("kpi time-to-merge 11")
     chat.say("learning 1 silo")
     chat.say("review date 2016-01-22")
+    chat.say("#startmeeting planning")
+    chat.say("#action mark send the minutes")
+    chat.say("#endmeeting")
     return chat
 
 

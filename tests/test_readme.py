@@ -30,6 +30,6 @@ def test_the_first_steps_session_is_what_the_console_prints(cli, tmp_path):
 
 def test_every_command_that_takes_now_documents_it():
     procs = README.split("## Processes", 1)[1].split("\n## ", 1)[0]
-    for cmd in ("console", "tick", "review"):
+    for cmd in ("console", "tick", "review", "minutes"):
         row = next(l for l in procs.splitlines() if l.startswith(f"| `goalkeeper {cmd}"))
         assert "--now ISO" in row and "UTC" in row, row

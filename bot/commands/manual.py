@@ -32,7 +32,7 @@ KEYS = {
 }
 
 # per command: (defaults, example); the example runs as written in a channel with goals #1 and #2
-# (#2 deleted), a KPI time-to-merge with a value, and a learning L1
+# (#2 deleted), a KPI time-to-merge with a value, a learning L1 and a meeting M1 with action A1 for mark
 MANUAL = {
     "goal add": ("kind: the first of GOALKEEPER_KINDS; owner: you; quarter: the due date's, else the"
                  " current one; team: the channel's", "goal add owner:mark due:Friday Ship the release notes"),
@@ -73,6 +73,11 @@ MANUAL = {
     "team time": ("the current quarter; percents of GOALKEEPER_KINDS adding up to at most 100",
                   "team time strategic:20 core:80"),
     "team show": ("the channel's team", "team show"),
+    "meetings": ("the channel's team; newest first", "meetings"),
+    "minutes": ("the meeting's items and log, as recorded", "minutes M1"),
+    "actions": ("the team's open action items (all: done ones too)", "actions owner:mark"),
+    "action done": ("for its owner, a chair of its meeting or an admin; the note is optional",
+                    "action done A1 sent on Friday"),
     "help": ("every command; help <command> for one", "help goal add"),
 }
 
