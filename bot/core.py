@@ -20,8 +20,9 @@ log = logging.getLogger("goalkeeper")
 
 
 class Goalkeeper:
-    def __init__(self, store, config: Config | None = None, log=None):
+    def __init__(self, store, config: Config | None = None, log=None, wiki=None):
         self.store = store
+        self.wiki = wiki  # bot.ports.Wiki when GOALKEEPER_WIKI_* is set: publishing is on
         self.config = config or Config()
         self._log = log
         self.commands = registry()

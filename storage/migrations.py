@@ -192,7 +192,16 @@ def m003_quarter_life(db):
             db.execute(f"ALTER TABLE teams ADD COLUMN {name} {kind}")
 
 
-STEPS = [m001_initial, m002_schedule, m004_slack_inbox, m005_goal_created_event, m006_goal_counts, m003_quarter_life]
+def m010_wiki(db):
+    # per wiki page Goalkeeper publishes to: the revision it last wrote and the section text as the wiki
+    # stored it (what a person's edit is told apart from); pending is the text of a save whose outcome
+    # was never heard (the wiki went away mid-save), so it is not mistaken for a person's edit
+    db.execute("CREATE TABLE IF NOT EXISTS wiki_pages (api TEXT NOT NULL, title TEXT NOT NULL, revision INTEGER,"
+               " section TEXT, pending TEXT, written_at TEXT, by TEXT, PRIMARY KEY (api, title))")
+
+
+STEPS = [m001_initial, m002_schedule, m004_slack_inbox, m005_goal_created_event, m006_goal_counts, m003_quarter_life,
+         m010_wiki]
 SCHEMA_VERSION = len(STEPS)  # PRAGMA user_version of a store with every step applied
 MIGRATION_SET = "goalkeeper"
 
