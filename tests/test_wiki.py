@@ -332,3 +332,57 @@ def test_a_page_of_2_mb_is_published_and_one_the_section_would_push_over_the_lim
     r = publish(cli, mediawiki, db, wiki_prefix, now="2016-01-05T12:00")
     assert_one_error(r, mediawiki, f"{title} would be", "bytes", "2048 kibibytes")
     assert mediawiki.revisions(title) == before
+
+
+def test_review_publish_on_slack_errors_to_the_asker_alone(mediawiki, wiki_prefix, tmp_path, slack_api):
+    from tests.fixtures_slack import SlackRig
+    from tests.test_slack import texts
+
+    db = str(tmp_path / "g.db")
+    title = f"{wiki_prefix}/releng/FY2016Q3"
+    rig = SlackRig(db, slack_api, env={**mediawiki.env(), "GOALKEEPER_WIKI_PAGE": wiki_prefix + "/{team}/{quarter}"})
+    try:
+        rig.command("/goal", "add Migrate Gerrit to Differential")
+        mediawiki.person().edit(title, f"Alice's.\n{BEGIN}\nAlice wrote this.\n{END}")
+        status, body, took = rig.command("/review", "publish", response_url=slack_api.response_url("p1"))
+        assert status == 200 and took < 0.5  # slow: answered after the ack
+        [post] = slack_api.wait_for("response_url", 1)
+        assert post.body["response_type"] == "ephemeral"
+        assert texts([post])[0].startswith("error: ") and "revision" in texts([post])[0]
+        assert mediawiki.text(title) == f"Alice's.\n{BEGIN}\nAlice wrote this.\n{END}"
+        mediawiki.person().edit(title, f"Alice's.\n{BEGIN}{END}")  # empty markers: Goalkeeper's place
+        slack_api.reset()
+        rig.command("/review", "publish", response_url=slack_api.response_url("p2"))
+        [post] = slack_api.wait_for("response_url", 1)
+        assert post.body["response_type"] == "in_channel" and "updated" in texts([post])[0], post.body
+        assert mediawiki.text(title).startswith(f"Alice's.\n{BEGIN}\n== Quarterly review: releng, FY2016Q3 ==")
+    finally:
+        rig.stop()
+
+
+def test_minutes_are_a_page_and_wikitext_through_the_same_section(mediawiki, wiki_prefix, tmp_path, cli):
+    from datetime import date, datetime, timezone
+
+    from adapters.bootstrap import bootstrap
+    from bot.publish import Publication, page_title, publish as publish_page
+
+    db = str(tmp_path / "g.db")
+    app = bootstrap({**mediawiki.env(GOALKEEPER_DB=db), "GOALKEEPER_WIKI_MINUTES_PAGE": wiki_prefix + " {team}/{date}"})
+    try:
+        title = page_title(app.config.wiki_minutes_page, "Release Engineering", "FY2016Q3", date(2016, 1, 22))
+        assert title == f"{wiki_prefix} Release Engineering/2016-01-22"
+        mediawiki.person().edit(title, "Agenda, by Alice.")
+        now = datetime(2016, 1, 22, 18, 0, tzinfo=timezone.utc)
+        minutes = "== Minutes ==\n* '''Agreed''': ship it\n"
+        out = publish_page(app.wiki, app.store, Publication(title, minutes, "Goalkeeper: minutes of M1", "M1"), now,
+                           "console:greg")
+        assert out.action == "updated" and mediawiki.text(title) == f"Agenda, by Alice.\n\n{BEGIN}\n{minutes}{END}"
+        again = publish_page(app.wiki, app.store, Publication(title, minutes, "Goalkeeper: minutes of M1", "M1"), now,
+                             "console:greg")
+        assert again.action == "unchanged" and len(mediawiki.revisions(title)) == 2
+    finally:
+        app.close()
+    r = cli(["publish", "--meeting", "M3"], env=mediawiki.env(GOALKEEPER_DB=db))
+    assert_one_error(r, mediawiki, "M3")
+    r = cli(["publish", "--meeting", "three"], env=mediawiki.env(GOALKEEPER_DB=db))
+    assert r.returncode == 2 and r.stderr.startswith("goalkeeper: error: --meeting 'three' is not a meeting id")
