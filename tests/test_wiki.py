@@ -9,7 +9,9 @@ import threading
 import urllib.request
 
 from bot.publish import BEGIN, END
-from tests.fixtures_core import Chat
+import pytest
+
+from tests.fixtures_core import Chat, run_cli, store_env
 
 QUARTER = """/team set releng tz:America/Los_Angeles
 /goal add Migrate Gerrit to Differential due:end of quarter
@@ -164,9 +166,11 @@ def test_all_teams_on_one_page_and_people_placed_empty_markers(cli, mediawiki, w
     assert mediawiki.revisions(title)[-1]["comment"] == "Goalkeeper: quarterly reviews of every team, FY2016Q3"
 
 
-def test_review_publish_in_chat_is_for_admins_and_names_the_page(mediawiki, wiki_prefix, tmp_path):
+def test_review_publish_in_chat_is_for_admins_and_names_the_page(mediawiki, wiki_prefix, tmp_path, store_kind):
     db = str(tmp_path / "g.db")
-    chat = Chat(db, env_for(mediawiki, db, wiki_prefix, GOALKEEPER_ADMINS="console:greg"), now="2016-01-04T10:00+00:00")
+    env = {k: v for k, v in env_for(mediawiki, db, wiki_prefix, GOALKEEPER_ADMINS="console:greg").items()
+           if k != "GOALKEEPER_DB"}
+    chat = Chat(db, env, now="2016-01-04T10:00+00:00")
     try:
         for line in QUARTER.splitlines():
             assert not chat.say(line).startswith("error"), line
@@ -184,7 +188,8 @@ def test_review_publish_in_chat_is_for_admins_and_names_the_page(mediawiki, wiki
         chat.store.close()
 
 
-def test_publishing_off_and_bad_configuration_are_one_line(cli, mediawiki, tmp_path):
+def test_publishing_off_and_bad_configuration_are_one_line(mediawiki, tmp_path):
+    cli = run_cli
     db = str(tmp_path / "g.db")
     r = cli(["publish", "--team", "releng"], env={"GOALKEEPER_DB": db})
     assert r.returncode == 2 and r.stderr.startswith("goalkeeper: error: publishing is off: set GOALKEEPER_WIKI_API")
@@ -199,22 +204,28 @@ def test_publishing_off_and_bad_configuration_are_one_line(cli, mediawiki, tmp_p
 
 
 # -- faults: each one error line, nothing written ------------------------------------------------------------
+# (the wiki's edge, not the store's: run on SQLite alone; the tests above run on both stores)
 
 
-def test_a_wrong_bot_password_is_refused_and_never_printed(cli, mediawiki, wiki_prefix, tmp_path):
+@pytest.fixture
+def wiki_cli():
+    return run_cli
+
+
+def test_a_wrong_bot_password_is_refused_and_never_printed(wiki_cli, mediawiki, wiki_prefix, tmp_path):
     db = str(tmp_path / "g.db")
-    team(cli, db)
+    team(wiki_cli, db)
     wrong = "wrong-password-zzz-123"
-    r = publish(cli, mediawiki, db, wiki_prefix, GOALKEEPER_WIKI_PASSWORD=wrong)
+    r = publish(wiki_cli, mediawiki, db, wiki_prefix, GOALKEEPER_WIKI_PASSWORD=wrong)
     assert_one_error(r, mediawiki, "refused the login of Admin@goalkeeper", "GOALKEEPER_WIKI_PASSWORD")
     assert wrong not in r.stderr + r.stdout
     assert mediawiki.text(f"{wiki_prefix}/releng/FY2016Q3") is None
 
 
-def test_an_unreachable_wiki_and_a_url_that_is_not_a_mediawiki(cli, mediawiki, wiki_prefix, tmp_path):
+def test_an_unreachable_wiki_and_a_url_that_is_not_a_mediawiki(wiki_cli, mediawiki, wiki_prefix, tmp_path):
     db = str(tmp_path / "g.db")
-    team(cli, db)
-    r = publish(cli, mediawiki, db, wiki_prefix, GOALKEEPER_WIKI_API="http://127.0.0.1:9/api.php")
+    team(wiki_cli, db)
+    r = publish(wiki_cli, mediawiki, db, wiki_prefix, GOALKEEPER_WIKI_API="http://127.0.0.1:9/api.php")
     assert_one_error(r, mediawiki, "the wiki at http://127.0.0.1:9/api.php cannot be reached", "connection refused")
 
     class NotAWiki(http.server.BaseHTTPRequestHandler):
@@ -233,34 +244,34 @@ def test_an_unreachable_wiki_and_a_url_that_is_not_a_mediawiki(cli, mediawiki, w
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         api = f"http://127.0.0.1:{server.server_address[1]}/api.php"
-        r = publish(cli, mediawiki, db, wiki_prefix, GOALKEEPER_WIKI_API=api)
+        r = publish(wiki_cli, mediawiki, db, wiki_prefix, GOALKEEPER_WIKI_API=api)
         assert_one_error(r, mediawiki, f"{api} does not answer like a MediaWiki API")
-        r = publish(cli, mediawiki, db, wiki_prefix, GOALKEEPER_WIKI_API=mediawiki.base + "/nowhere/api.php")
+        r = publish(wiki_cli, mediawiki, db, wiki_prefix, GOALKEEPER_WIKI_API=mediawiki.base + "/nowhere/api.php")
         assert_one_error(r, mediawiki, "not a MediaWiki API there")
     finally:
         server.shutdown()
         server.server_close()
 
 
-def test_a_protected_page_is_refused(cli, mediawiki, wiki_prefix, tmp_path):
+def test_a_protected_page_is_refused(wiki_cli, mediawiki, wiki_prefix, tmp_path):
     db = str(tmp_path / "g.db")
-    team(cli, db)
+    team(wiki_cli, db)
     title = f"{wiki_prefix}/releng/FY2016Q3"
     mediawiki.person().edit(title, "Protected words.")
     mediawiki.protect(title)
     before = mediawiki.revisions(title)
-    r = publish(cli, mediawiki, db, wiki_prefix)
+    r = publish(wiki_cli, mediawiki, db, wiki_prefix)
     assert_one_error(r, mediawiki, f"{title} is protected on the wiki: Admin@goalkeeper may not edit it")
     assert mediawiki.text(title) == "Protected words." and mediawiki.revisions(title) == before
 
 
-def test_a_team_name_the_wiki_refuses_in_a_title_is_named(cli, mediawiki, wiki_prefix, tmp_path):
+def test_a_team_name_the_wiki_refuses_in_a_title_is_named(wiki_cli, mediawiki, wiki_prefix, tmp_path):
     db = str(tmp_path / "g.db")
-    team(cli, db, QUARTER + "/team set releng title:Release [Eng]\n")
-    r = publish(cli, mediawiki, db, wiki_prefix)
+    team(wiki_cli, db, QUARTER + "/team set releng title:Release [Eng]\n")
+    r = publish(wiki_cli, mediawiki, db, wiki_prefix)
     assert_one_error(r, mediawiki, "the wiki refuses '[' ']' in a page title", "Release [Eng]", "team set")
-    team(cli, db, "/team set releng title:Release %41 Eng\n")  # passes the local rules; the wiki itself refuses it
-    r = publish(cli, mediawiki, db, wiki_prefix)
+    team(wiki_cli, db, "/team set releng title:Release %41 Eng\n")  # passes the local rules; the wiki itself refuses it
+    r = publish(wiki_cli, mediawiki, db, wiki_prefix)
     assert_one_error(r, mediawiki, "the wiki refuses the page title", "Release %41 Eng")
 
 
@@ -296,40 +307,40 @@ class GoesAway(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_the_wiki_going_away_between_login_and_edit(cli, mediawiki, wiki_prefix, tmp_path):
+def test_the_wiki_going_away_between_login_and_edit(wiki_cli, mediawiki, wiki_prefix, tmp_path):
     db = str(tmp_path / "g.db")
-    team(cli, db)
+    team(wiki_cli, db)
     title = f"{wiki_prefix}/releng/FY2016Q3"
     mediawiki.person().edit(title, "Before.")
     GoesAway.target = mediawiki.base
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), GoesAway)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     api = f"http://127.0.0.1:{server.server_address[1]}/api.php"
-    r = publish(cli, mediawiki, db, wiki_prefix, GOALKEEPER_WIKI_API=api)
+    r = publish(wiki_cli, mediawiki, db, wiki_prefix, GOALKEEPER_WIKI_API=api)
     assert GoesAway.gone.is_set()
     assert_one_error(r, mediawiki, f"the wiki at {api} cannot be reached")
     assert mediawiki.text(title) == "Before."
     # back again: the publish goes through, nothing was half-written meanwhile
-    r = publish(cli, mediawiki, db, wiki_prefix)
+    r = publish(wiki_cli, mediawiki, db, wiki_prefix)
     assert r.returncode == 0 and "updated" in r.stdout, r.stdout + r.stderr
     assert mediawiki.text(title).startswith("Before.\n\n" + BEGIN)
 
 
-def test_a_page_of_2_mb_is_published_and_one_the_section_would_push_over_the_limit_refused(cli, mediawiki,
+def test_a_page_of_2_mb_is_published_and_one_the_section_would_push_over_the_limit_refused(wiki_cli, mediawiki,
                                                                                          wiki_prefix, tmp_path):
     db = str(tmp_path / "g.db")
-    team(cli, db)
+    team(wiki_cli, db)
     line = "A line people wrote, long enough to fill the page quickly. " * 16 + "\n"
     fits = (line * 2200).rstrip()  # 2.08 MB: the section still fits under the wiki's 2 MiB
     title = f"{wiki_prefix}/releng/FY2016Q3"
     mediawiki.person().edit(title, fits)
-    r = publish(cli, mediawiki, db, wiki_prefix)
+    r = publish(wiki_cli, mediawiki, db, wiki_prefix)
     assert r.returncode == 0 and "updated" in r.stdout, r.stdout + r.stderr
     assert mediawiki.text(title).startswith(fits + "\n\n" + BEGIN)
     full = (line * 2300)[: 2 * 1024 * 1024 - 500].rstrip()  # the section would push it over
     mediawiki.person().edit(title, full)
     before = mediawiki.revisions(title)
-    r = publish(cli, mediawiki, db, wiki_prefix, now="2016-01-05T12:00")
+    r = publish(wiki_cli, mediawiki, db, wiki_prefix, now="2016-01-05T12:00")
     assert_one_error(r, mediawiki, f"{title} would be", "bytes", "2048 kibibytes")
     assert mediawiki.revisions(title) == before
 
@@ -367,7 +378,7 @@ def test_minutes_are_a_page_and_wikitext_through_the_same_section(mediawiki, wik
     from bot.publish import Publication, page_title, publish as publish_page
 
     db = str(tmp_path / "g.db")
-    app = bootstrap({**mediawiki.env(GOALKEEPER_DB=db), "GOALKEEPER_WIKI_MINUTES_PAGE": wiki_prefix + " {team}/{date}"})
+    app = bootstrap({**store_env(db), **mediawiki.env(), "GOALKEEPER_WIKI_MINUTES_PAGE": wiki_prefix + " {team}/{date}"})
     try:
         title = page_title(app.config.wiki_minutes_page, "Release Engineering", "FY2016Q3", date(2016, 1, 22))
         assert title == f"{wiki_prefix} Release Engineering/2016-01-22"
