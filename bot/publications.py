@@ -52,3 +52,18 @@ def meeting_publication(store, config, meeting_id: int, now: datetime) -> Public
     title = page_title(config.wiki_minutes_page, display(store, team), quarter, day)
     return Publication(title, wikitext, f"Goalkeeper: minutes of meeting M{meeting_id} ({team}, {day.isoformat()})",
                        f"meeting M{meeting_id}")
+
+
+def minutes_on_wiki(wiki, store, config, meeting_id: int, now: datetime, by: str) -> str | None:
+    """For #endmeeting's reply: where the minutes went on the wiki, or why they did not; None when
+    publishing is off. Never raises for the wiki's faults: the meeting has ended either way."""
+    from .ports import WikiError
+    from .publish import publish
+
+    if wiki is None:
+        return None
+    try:
+        out = publish(wiki, store, meeting_publication(store, config, meeting_id, now), now, by)
+    except (PublishRefused, WikiError) as e:
+        return f"the minutes were not published to the wiki: {e}"
+    return f"minutes on the wiki: {out.url}"
