@@ -391,6 +391,11 @@ def test_minutes_are_a_page_and_wikitext_through_the_same_section(mediawiki, wik
         again = publish_page(app.wiki, app.store, Publication(title, minutes, "Goalkeeper: minutes of M1", "M1"), now,
                              "console:greg")
         assert again.action == "unchanged" and len(mediawiki.revisions(title)) == 2
+        from bot.publications import minutes_on_wiki
+
+        assert minutes_on_wiki(None, app.store, app.config, 3, now, "console:greg") is None  # publishing off
+        assert minutes_on_wiki(app.wiki, app.store, app.config, 3, now, "console:greg").startswith(
+            "the minutes were not published to the wiki: there is no meeting M3")
     finally:
         app.close()
     r = cli(["publish", "--meeting", "M3"], env=mediawiki.env(GOALKEEPER_DB=db))
