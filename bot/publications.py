@@ -41,9 +41,13 @@ def organisation_publication(store, config, quarter: Quarter, now: datetime,
 
 
 def meeting_minutes(store, config, meeting_id: int, now: datetime) -> tuple[str, date, str]:
-    """(team, date, MediaWiki minutes) of meeting M<id>. The review meeting (issue 16) provides this;
-    until it is wired here, there are no meetings to publish."""
-    raise PublishRefused(f"there is no meeting M{meeting_id}: this Goalkeeper does not record review meetings yet")
+    """(team, date, MediaWiki minutes) of meeting M<id>, from the review meeting's own renderer."""
+    from .meeting.minutes import MinutesError, meeting_wiki
+
+    try:
+        return meeting_wiki(store, config, meeting_id)
+    except MinutesError as e:
+        raise PublishRefused(str(e)) from None
 
 
 def meeting_publication(store, config, meeting_id: int, now: datetime) -> Publication:
@@ -67,3 +71,12 @@ def minutes_on_wiki(wiki, store, config, meeting_id: int, now: datetime, by: str
     except (PublishRefused, WikiError) as e:
         return f"the minutes were not published to the wiki: {e}"
     return f"minutes on the wiki: {out.url}"
+
+
+def minutes_hook(core):
+    """The #endmeeting hook (core.meeting_ended): publish the minutes, one line for the reply."""
+    def publish_minutes(meeting_id: int, now: datetime) -> list[str]:
+        line = minutes_on_wiki(core.wiki, core.store, core.config, meeting_id, now, "goalkeeper")
+        return [line] if line else []
+
+    return publish_minutes

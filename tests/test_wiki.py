@@ -402,3 +402,37 @@ def test_minutes_are_a_page_and_wikitext_through_the_same_section(mediawiki, wik
     assert_one_error(r, mediawiki, "M3")
     r = cli(["publish", "--meeting", "three"], env=mediawiki.env(GOALKEEPER_DB=db))
     assert r.returncode == 2 and r.stderr.startswith("goalkeeper: error: --meeting 'three' is not a meeting id")
+
+
+def test_endmeeting_publishes_the_minutes_and_its_reply_names_the_page(mediawiki, wiki_prefix, tmp_path, store_kind):
+    from tests.meeting_seed import ENV, replay
+
+    db = str(tmp_path / "g.db")
+    chat = Chat(db, {**ENV, **mediawiki.env(), "GOALKEEPER_WIKI_MINUTES_PAGE": wiki_prefix + "/{team}/{date}"})
+    title = f"{wiki_prefix}/Release Engineering/2016-01-22"  # {team}: the display name
+    try:
+        mediawiki.person().edit(title, "Agenda: releng, then security.")
+        replies = replay(chat)
+        end = replies[-1]
+        assert end.startswith("meeting M1 ended"), end
+        url = mediawiki.base + "/index.php/" + title.replace(" ", "_")
+        assert f"minutes on the wiki: {url}" in end.splitlines(), end
+        text = mediawiki.text(title)
+        assert text.startswith("Agenda: releng, then security.\n\n" + BEGIN + "\n") and text.endswith(END)
+        assert "Security is everyone" in text and "write up a summary of the asks" in text
+        assert mediawiki.revisions(title)[-1]["comment"] == "Goalkeeper: minutes of meeting M1 (releng, 2016-01-22)"
+        html = mediawiki.html(title)
+        assert "<h2>" in html and "Security is everyone" in html
+        # publishing them again makes no revision; a person's edit inside the section is then refused
+        r = run_cli(["publish", "--meeting", "M1", "--now", "2016-01-23T10:00"],
+                    env={**store_env(db), **ENV, **mediawiki.env(),
+                         "GOALKEEPER_WIKI_MINUTES_PAGE": wiki_prefix + "/{team}/{date}"})
+        assert r.returncode == 0 and "no new revision" in r.stdout, r.stdout + r.stderr
+        rev = mediawiki.person().edit(title, text.replace("Security is everyone", "Security is nobody"))
+        r = run_cli(["publish", "--meeting", "M1", "--now", "2016-01-23T10:00"],
+                    env={**store_env(db), **ENV, **mediawiki.env(),
+                         "GOALKEEPER_WIKI_MINUTES_PAGE": wiki_prefix + "/{team}/{date}"})
+        assert_one_error(r, mediawiki, f"revision {rev} by Alice")
+        assert not chat.incidents
+    finally:
+        chat.store.close()
