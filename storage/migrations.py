@@ -230,6 +230,14 @@ def m009_meetings(db):
         db.execute("ALTER TABLE goal_events ADD COLUMN meeting INTEGER")
 
 
+def m010_wiki(db):
+    # per wiki page Goalkeeper publishes to: the revision it last wrote and the section text as the wiki
+    # stored it (what a person's edit is told apart from); pending is the text of a save whose outcome
+    # was never heard (the wiki went away mid-save), so it is not mistaken for a person's edit
+    db.execute("CREATE TABLE IF NOT EXISTS wiki_pages (api TEXT NOT NULL, title TEXT NOT NULL, revision INTEGER,"
+               " section TEXT, pending TEXT, written_at TEXT, by TEXT, PRIMARY KEY (api, title))")
+
+
 def m007_corrections(db):
     # corrections are history, never erasure: a KPI value or learning is marked deleted (when, by whom), a
     # learning's edits are appended events; several owners and shared teams in their own rows (goals.owner
@@ -257,7 +265,7 @@ def m007_corrections(db):
 
 
 STEPS = [m001_initial, m002_schedule, m004_slack_inbox, m005_goal_created_event, m006_goal_counts, m003_quarter_life,
-         m009_meetings, m007_corrections]
+         m009_meetings, m010_wiki, m007_corrections]
 SCHEMA_VERSION = len(STEPS)  # PRAGMA user_version of a store with every step applied
 MIGRATION_SET = "goalkeeper"
 

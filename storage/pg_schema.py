@@ -207,6 +207,12 @@ def m009_meetings(conn):
         conn.execute(sql)
 
 
+def m010_wiki(conn):
+    # as on SQLite: per wiki page, the revision and section text Goalkeeper last wrote, and a save never confirmed
+    conn.execute(f"""CREATE TABLE wiki_pages (api {T} NOT NULL, title {T} NOT NULL, revision BIGINT, section {T},
+        pending {T}, written_at {T}, by {T}, PRIMARY KEY (api, title))""")
+
+
 # the order of storage/migrations.py STEPS (a test holds the two in step)
 
 def m007_corrections(conn):
@@ -234,5 +240,5 @@ def m007_corrections(conn):
 
 
 STEPS = [m001_initial, m002_schedule, m004_slack_inbox, m005_goal_created_event, m006_goal_counts, m003_quarter_life,
-         m009_meetings, m007_corrections]
+         m009_meetings, m010_wiki, m007_corrections]
 SCHEMA_VERSION = len(STEPS)

@@ -65,6 +65,8 @@ MANUAL = {
     "review": ("the quarter under review while there is one, else this quarter", "review quarter:this"),
     "review date": ("the team's time zone; reviews the quarter ending up to 30 days before it",
                     "review date in 3 weeks"),
+    "review publish": ("the quarter under review while there is one, else this quarter; needs GOALKEEPER_WIKI_*",
+                       "review publish quarter:this"),
     "review close": ("the quarter under review (admins)", "review close quarter:last"),
     "digest": ("the channel's team, now", "digest"),
     "digest schedule": ("Monday 09:00 in the team's time zone until set", "digest schedule monday 09:00 tz:Europe/Berlin"),
