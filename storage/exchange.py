@@ -61,6 +61,12 @@ def export(store, team: str | None = None) -> dict:
                     "enabled": bool(t["digest_enabled"]),
                     "since": t["digest_since"],
                 },
+                "checkin": {
+                    "weekday": WEEKDAYS[t["checkin_weekday"]],
+                    "time": t["checkin_time"],
+                    "enabled": bool(t["checkin_enabled"]),
+                    "since": t["checkin_since"],
+                },
                 "created_at": t["created_at"],
                 "title": t["title"],
                 "size": t["size"],
@@ -103,7 +109,8 @@ def export(store, team: str | None = None) -> dict:
     if not team:
         doc["deliveries"] = [
             {"key": o["key"], "channel": o["channel_key"], "platform": o["platform"], "kind": o["kind"],
-             "slot": o["slot"], "text": o["text"], "created_at": o["created_at"], "delivered_at": o["delivered_at"]}
+             "slot": o["slot"], "text": o["text"], "created_at": o["created_at"], "delivered_at": o["delivered_at"],
+             "data": json.loads(o["data"]) if o["data"] else None}
             for o in store.all("SELECT * FROM outbox ORDER BY id")
         ]
     return doc
@@ -134,6 +141,10 @@ def import_(store, doc: dict) -> dict:
                  d.get("since") or t.get("created_at"), t.get("created_at") or d.get("since")),
             )
             counts["teams"] += 1
+            c = t.get("checkin") or {}
+            conn.execute("UPDATE teams SET checkin_weekday = ?, checkin_time = ?, checkin_enabled = ?, checkin_since = ?"
+                         " WHERE name = ?", (WEEKDAYS.index(c.get("weekday", "thursday")), c.get("time", "10:00"),
+                                             int(c.get("enabled", True)), c.get("since"), t["name"]))
             time = t.get("time") or None
             conn.execute("UPDATE teams SET title = ?, size = ?, time = ? WHERE name = ?",
                          (t.get("title"), t.get("size"), json.dumps(time, sort_keys=True) if time else None, t["name"]))
@@ -184,9 +195,9 @@ def import_(store, doc: dict) -> dict:
             counts["kpis"] += 1
         for o in doc.get("deliveries", []):
             conn.execute(
-                "INSERT OR IGNORE INTO outbox (key, channel_key, platform, kind, slot, text, created_at, delivered_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO outbox (key, channel_key, platform, kind, slot, text, created_at, delivered_at,"
+                " data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (o.get("key"), o["channel"], o["platform"], o["kind"], o["slot"], o["text"], o["created_at"],
-                 o.get("delivered_at")),
+                 o.get("delivered_at"), json.dumps(o["data"], sort_keys=True) if o.get("data") is not None else None),
             )
     return counts

@@ -407,11 +407,13 @@ class Store:
 
     # -- outbox: scheduled messages, claimed once ----------------------------
 
-    def enqueue(self, conn, key, channel_key, platform, kind, slot, text, now) -> int | None:
+    def enqueue(self, conn, key, channel_key, platform, kind, slot, text, now, data: dict | None = None) -> int | None:
+        """`data`: what an adapter builds more than text from (a check-in's owner and goals), kept as JSON."""
         cur = conn.execute(
-            "INSERT OR IGNORE INTO outbox (key, channel_key, platform, kind, slot, text, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (key, channel_key, platform, kind, slot, text, iso(now)),
+            "INSERT OR IGNORE INTO outbox (key, channel_key, platform, kind, slot, text, created_at, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (key, channel_key, platform, kind, slot, text, iso(now),
+             json.dumps(data, sort_keys=True) if data is not None else None),
         )
         return cur.lastrowid if cur.rowcount else None
 
@@ -463,6 +465,37 @@ class Store:
                 " GROUP BY channel_key", chunk):
                 out[r["channel_key"]] = r["slot"]
         return out
+
+    # -- check-ins: each team's pass claimed once per slot ------------------------
+
+    def checkin_schedules(self) -> list[dict]:
+        """Every team with its zone, review date and check-in schedule (since: when it was set, else the team's start)."""
+        return self.all(
+            "SELECT name AS team, tz, review_date, checkin_weekday, checkin_time, checkin_enabled,"
+            " COALESCE(checkin_since, created_at) AS checkin_since FROM teams")
+
+    def checkin_latest_passes(self) -> dict[str, str]:
+        """Per team, the slot of its latest check-in pass."""
+        return {r["team"]: r["slot"] for r in self.all("SELECT team, MAX(slot) AS slot FROM checkin_passes GROUP BY team")}
+
+    def claim_checkin_pass(self, conn, team: str, slot: str, now) -> bool:
+        """False if this team's pass for this slot was claimed already (by any process)."""
+        cur = conn.execute("INSERT OR IGNORE INTO checkin_passes (team, slot, at) VALUES (?, ?, ?)", (team, slot, iso(now)))
+        return cur.rowcount == 1
+
+    def checkin_pairs(self, team: str, quarters: list[str], finals: tuple, quiet_since: str) -> list[tuple[str, dict]]:
+        """(owner, goal) for every goal of these quarters, not deleted, without a final status, added at or
+        before `quiet_since` and with no status change, note or learning after it; by owner, then goal id."""
+        marks = ",".join("?" * len(quarters))
+        fmarks = ",".join("?" * len(finals))
+        rows = self.all(
+            f"SELECT g.owner, g.id, g.title, g.status, g.team, g.quarter FROM goals g"
+            f" WHERE g.team = ? AND g.quarter IN ({marks}) AND g.deleted = 0 AND g.owner IS NOT NULL"
+            f" AND (g.status IS NULL OR g.status NOT IN ({fmarks})) AND g.created_at <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM goal_events e WHERE e.goal_id = g.id AND e.action = 'status' AND e.at > ?)"
+            " AND NOT EXISTS (SELECT 1 FROM learnings l WHERE l.goal_id = g.id AND l.at > ?)"
+            " ORDER BY g.owner, g.id", (team, *quarters, *finals, quiet_since, quiet_since, quiet_since))
+        return [(r.pop("owner"), r) for r in rows]
 
     # -- the scheduler's and the digest's reads -------------------------------
 

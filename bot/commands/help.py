@@ -6,7 +6,7 @@ from ..model import Reply
 from .registry import command
 
 HELP = "help [<command>]"
-ORDER = ("goal", "learning", "learnings", "kpi", "review", "digest", "team", "help")
+ORDER = ("goal", "learning", "learnings", "kpi", "review", "digest", "checkin", "team", "help")
 
 
 @command("help", HELP, "the commands, or one command's usage")
