@@ -497,6 +497,32 @@ class Store:
             " ORDER BY g.owner, g.id", (team, *quarters, *finals, quiet_since, quiet_since, quiet_since))
         return [(r.pop("owner"), r) for r in rows]
 
+    # -- the Home tab: a person's goals, and who is touched by changes ---------------
+
+    def goals_owned(self, owner: str, limit: int) -> list[dict]:
+        """The owner's goals in every team, newest quarter first, then by team and id."""
+        return self.all("SELECT id, title, team, quarter, due, status, note FROM goals WHERE owner = ? AND deleted = 0"
+                        " ORDER BY quarter DESC, team, id LIMIT ?", (owner, limit))
+
+    def goal_owners_changed_since(self, after: int | None) -> tuple[int, set[str]]:
+        """(the latest goal event id, the owners, old and new, of goals changed after event `after`);
+        with `after` None only the latest id (where a follower of the changes starts)."""
+        if after is None:
+            return self.one("SELECT COALESCE(MAX(id), 0) AS n FROM goal_events")["n"], set()
+        rows = self.all("SELECT e.id, e.changes, g.owner FROM goal_events e JOIN goals g ON g.id = e.goal_id"
+                        " WHERE e.id > ? ORDER BY e.id LIMIT 5000", (after,))
+        owners: set[str] = set()
+        for r in rows:
+            if r["owner"]:
+                owners.add(r["owner"])
+            try:
+                old = (json.loads(r["changes"] or "{}").get("owner") or [None])[0]
+            except (ValueError, AttributeError):
+                old = None
+            if isinstance(old, str):
+                owners.add(old)
+        return (rows[-1]["id"] if rows else after), owners
+
     # -- the scheduler's and the digest's reads -------------------------------
 
     def schedule_rows(self) -> list[dict]:

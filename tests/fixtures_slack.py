@@ -84,6 +84,8 @@ class SlackWebStandIn:
         self._ts = itertools.count(1)
         self._limited: list[tuple[str | None, int]] = []  # (method or None for any, Retry-After seconds)
         self._failures: list[tuple[str, str]] = []
+        self._server_errors: list[str] = []  # methods answered with HTTP 500, once per entry
+        self.views: dict[str, dict] = {}  # user -> the Home view published for them
         self._response_posts: dict[str, int] = {}
         self.delay = 0.0  # seconds every answer waits (a slow Slack)
         self._slow: dict[str, float] = {}  # method -> seconds it answers late, after taking the call
@@ -113,6 +115,11 @@ class SlackWebStandIn:
         with self._lock:
             self._failures += [(method, error)] * calls
 
+    def server_error(self, method: str, calls: int = 1) -> None:
+        """Answer the next `calls` calls to `method` with HTTP 500 (Slack having a bad moment)."""
+        with self._lock:
+            self._server_errors += [method] * calls
+
     def slow(self, method: str, seconds: float) -> None:
         """Take every call to `method` at once (a post reaches the channel) but answer `seconds` late."""
         with self._lock:
@@ -125,6 +132,8 @@ class SlackWebStandIn:
             self.calls.clear()
             self._limited.clear()
             self._failures.clear()
+            self._server_errors.clear()
+            self.views.clear()
             self._response_posts.clear()
             self.delay = 0.0
 
@@ -175,6 +184,11 @@ class SlackWebStandIn:
                     "ok": False,
                     "error": "ratelimited",
                 }
+            if method in self._server_errors:
+                self._server_errors.remove(method)
+                self.calls.append(Call("500:" + method, path, body, headers))
+                self._cond.notify_all()
+                return 500, {"Content-Type": "application/json"}, {"ok": False, "error": "internal_error"}
             call = Call(method, path, body, headers)
             self.calls.append(call)
             self._cond.notify_all()
@@ -239,6 +253,27 @@ class SlackWebStandIn:
                 posted = [m for m in posted if not m.get("thread_ts") and float(m["ts"]) >= float(body.get("oldest") or 0)]
             keep = body.get("include_all_metadata") in (True, "true", "1", 1)
             return {"ok": True, "messages": [{k: v for k, v in m.items() if k != "metadata" or keep} for m in posted]}
+        if method == "conversations.open":
+            users = body.get("users", "")
+            if not users:
+                return {"ok": False, "error": "users_list_not_supplied"}
+            return {"ok": True, "channel": {"id": "D" + users.split(",")[0].lstrip("U")}}
+        if method == "chat.update":
+            if not body.get("channel") or not body.get("ts"):
+                return {"ok": False, "error": "message_not_found"}
+            return {"ok": True, "channel": body["channel"], "ts": body["ts"], "text": body.get("text", "")}
+        if method == "views.open":
+            if not body.get("trigger_id"):
+                return {"ok": False, "error": "invalid_trigger_id"}
+            view = json.loads(body["view"]) if isinstance(body.get("view"), str) else body.get("view")
+            return {"ok": True, "view": {"id": f"V{ts.replace('.', '')}", **(view or {})}}
+        if method == "views.publish":
+            view = json.loads(body["view"]) if isinstance(body.get("view"), str) else body.get("view")
+            if not body.get("user_id") or not view or len(view.get("blocks") or []) > 100:
+                return {"ok": False, "error": "invalid_arguments"}
+            with self._lock:
+                self.views[body["user_id"]] = view
+            return {"ok": True, "view": {"id": f"V{ts.replace('.', '')}", **view}}
         if method == "chat.postEphemeral":
             if not body.get("channel") or not body.get("user"):
                 return {"ok": False, "error": "channel_not_found"}
