@@ -544,6 +544,84 @@ def dm_event(text: str, user: str = "U1GREG", channel: str = "D1GREG", **extra) 
             "event_ts": ts, **extra}
 
 
+_clicks = itertools.count(1)
+
+
+def find_menu(blocks: list[dict], gid: int) -> dict:
+    """The section carrying goal #gid's status menu, found as a person sees it: by the line it sits on."""
+    for b in blocks:
+        acc = b.get("accessory") or {}
+        if acc.get("type") == "static_select" and b["text"]["text"].lstrip().startswith(f"#{gid} "):
+            return b
+    raise AssertionError(f"no status menu for #{gid} in {blocks}")
+
+
+def block_action(blocks: list[dict], gid: int, status: str, *, response_url: str, user: str = "U1GREG",
+                 user_name: str = "greg", channel: str = "C1RELENG", ts: str = "1700000001.000100",
+                 ephemeral: bool = False, team_id: str = TEAM_ID, user_team: str | None = None,
+                 container: str = "message", text: str = "") -> dict:
+    """The block_actions payload Slack sends when `user` picks `status` in goal #gid's menu among `blocks`."""
+    n = next(_clicks)
+    if status == "note":  # the "note / learning" button under the goal's line
+        button = next(e for b in blocks if b["type"] == "actions" for e in b["elements"]
+                      if e["action_id"].startswith("goal_note:") and e["value"].split("|")[0] == str(gid))
+        block_id = next(b["block_id"] for b in blocks if b["type"] == "actions" and button in b["elements"])
+        action = {"type": "button", "action_id": button["action_id"], "block_id": block_id, "value": button["value"],
+                  "action_ts": f"{time.time():.6f}"}
+    else:
+        section = find_menu(blocks, gid)
+        menu = section["accessory"]
+        option = next(o for o in menu["options"] if o["text"]["text"] == status)
+        action = {"type": "static_select", "action_id": menu["action_id"], "block_id": section["block_id"],
+                  "selected_option": option, "action_ts": f"{time.time():.6f}"}
+    payload = {
+        "type": "block_actions", "api_app_id": "A0TEST", "token": "legacy-verification-token",
+        "team": {"id": team_id, "domain": "goalkeeper-test"},
+        "user": {"id": user, "username": user_name, "name": user_name, "team_id": user_team or team_id},
+        "trigger_id": f"{n}.{n}.click", "actions": [action], "is_enterprise_install": False,
+    }
+    if container == "view":
+        payload["container"] = {"type": "view", "view_id": "VHOME"}
+        payload["view"] = {"id": "VHOME", "type": "home", "blocks": blocks}
+    else:
+        payload["container"] = {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": ephemeral}
+        payload["channel"] = {"id": channel, "name": "releng"}
+        payload["response_url"] = response_url
+        if not ephemeral:
+            payload["message"] = {"type": "message", "ts": ts, "text": text, "user": BOT_USER_ID, "blocks": blocks}
+    return payload
+
+
+def view_submission(view: dict, values: dict, *, user: str = "U1GREG", user_name: str = "greg",
+                    team_id: str = TEAM_ID, user_team: str | None = None) -> dict:
+    """The view_submission payload for a modal Goalkeeper opened (`view`, as views.open got it), with the
+    person's entries: {block_id: value} (a string, a user id for users_select, a date for datepicker)."""
+    n = next(_clicks)
+    state = {}
+    for b in view["blocks"]:
+        if b["type"] != "input" or b["block_id"] not in values:
+            continue
+        el, v = b["element"], values[b["block_id"]]
+        kind = el["type"]
+        if kind == "users_select":
+            entry = {"type": kind, "selected_user": v}
+        elif kind == "datepicker":
+            entry = {"type": kind, "selected_date": v}
+        elif kind == "static_select":
+            option = next(o for o in el["options"] if o["value"] == v)
+            entry = {"type": kind, "selected_option": option}
+        else:
+            entry = {"type": kind, "value": v}
+        state[b["block_id"]] = {el["action_id"]: entry}
+    return {
+        "type": "view_submission", "api_app_id": "A0TEST", "token": "legacy-verification-token",
+        "team": {"id": team_id, "domain": "goalkeeper-test"},
+        "user": {"id": user, "username": user_name, "name": user_name, "team_id": user_team or team_id},
+        "trigger_id": f"{n}.{n}.submit", "is_enterprise_install": False,
+        "view": {**view, "id": f"V{n}", "team_id": team_id, "state": {"values": state}, "hash": f"h{n}"},
+    }
+
+
 class BoltOverHttp:
     """The app's waitress server run in a thread on loopback, with a client that signs as Slack does."""
 
@@ -578,6 +656,10 @@ class BoltOverHttp:
 
     def event(self, payload: dict, headers: dict | None = None):
         return self.post(json.dumps(payload), headers=headers, content_type="application/json")
+
+    def interact(self, payload: dict, **kw):
+        """An interaction (block_actions, view_submission) as Slack posts it: a form with one `payload` field."""
+        return self.post(urllib.parse.urlencode({"payload": json.dumps(payload)}), **kw)
 
     def close(self) -> None:
         self.server.stop()
@@ -662,6 +744,9 @@ class SlackRig:
 
     def event(self, event: dict, event_id: str | None = None, headers: dict | None = None):
         return self.http.event(event_payload(event, event_id), headers=headers)
+
+    def interact(self, payload: dict, **kw):
+        return self.http.interact(payload, **kw)
 
     def goals(self) -> list[dict]:
         return self.store.export()["goals"]

@@ -360,4 +360,6 @@ def _as_posts(replies: list[Reply]) -> list[tuple[str, dict]]:
 
 def build_app(env, bot, clock: Callable[[], datetime] | None = None) -> App:
     """The Bolt app serving `bot`. Raises ConfigError (one line naming the variable) when a token is missing."""
-    return SlackAdapter(SlackConfig.from_env(env), bot, clock).app
+    adapter = SlackAdapter(SlackConfig.from_env(env), bot, clock)
+    adapter.app._goalkeeper = adapter  # tests and the bench reach the adapter (its Home refresh) from the app
+    return adapter.app

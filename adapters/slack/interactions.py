@@ -18,7 +18,7 @@ from bot.home import home_text
 from bot.model import Actor, Channel, Message
 from bot.render import renderer_for
 
-from .blocks import NOTE_ACTION, STATUS_ACTION, _STATUS_SHOWN, guard, status_menu, to_messages
+from .blocks import NOTE_ACTION, STATUS_ACTION, _STATUS_SHOWN, fallback_text, guard, status_menu, to_messages
 from .log import log_problem
 
 ADD_FORM = "goal_add"
@@ -157,11 +157,12 @@ class Interactions:
                 n = int(block_id.rsplit(":", 1)[-1]) if block_id.rsplit(":", 1)[-1].isdigit() else 0
                 b = dict(b, text={"type": "mrkdwn", "text": guard(text)}, accessory=status_menu(gid, team, status, n))
             blocks.append(b)
+        text = message.get("text") or fallback_text([b["text"]["text"] for b in blocks if b.get("type") == "section"])
         if container.get("is_ephemeral"):
-            respond(text=message.get("text") or " ", blocks=blocks, replace_original=True)
+            respond(text=text, blocks=blocks, replace_original=True)
         else:
-            self.client.chat_update(channel=container.get("channel_id"), ts=container.get("message_ts"),
-                                    text=message.get("text") or " ", blocks=blocks)
+            self.client.chat_update(channel=container.get("channel_id"), ts=container.get("message_ts"), text=text,
+                                    blocks=blocks)
 
     # -- the /goal add form --------------------------------------------------------------
     def open_add_form(self, body: dict) -> None:
@@ -203,7 +204,7 @@ class Interactions:
                                                            "(/invite it back, then add the goal)"})
             return
         title = (values.get("title", {}).get("value") or "").strip()
-        parts = ["goal add"]
+        parts = ["goal add", title]  # the title first: every option after it runs to the next key
         owner = values.get("owner", {}).get("selected_user")
         if owner:
             parts.append(f"owner:<@{owner}>")
@@ -213,7 +214,6 @@ class Interactions:
         quarter = (values.get("quarter", {}).get("value") or "").strip()
         if quarter:
             parts.append(f'quarter:"{quarter}"' if " " in quarter else f"quarter:{quarter}")
-        parts.append(title if title else "")
         due = values.get("due", {}).get("selected_date")
         if due:
             parts.append(f"due:{due}")
