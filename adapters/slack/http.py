@@ -45,10 +45,10 @@ class Guard:
         sig = environ.get("HTTP_X_SLACK_SIGNATURE", "")
         if not (ts.isdigit() and sig and self._signed(body, ts, sig)):
             return self._refuse(start_response, 401, "refused an unsigned or stale request", {"error": "invalid request"})
-        if body.startswith(b"payload=") and self._replayed(sig, int(ts)):  # interactions: Slack never resends one
-            return self._refuse(start_response, 401, "refused a replayed request", {"error": "invalid request"})
         if not _parseable(body, environ.get("CONTENT_TYPE", "")):
             return self._refuse(start_response, 400, "refused a signed request whose body is not Slack's")
+        if body.startswith(b"payload=") and self._replayed(sig, int(ts)):  # interactions: Slack never resends one
+            return self._refuse(start_response, 401, "refused a replayed request", {"error": "invalid request"})
         environ["wsgi.input"] = io.BytesIO(body)
         return self.handler(environ, start_response)
 
