@@ -9,7 +9,7 @@ from typing import Callable, Mapping
 
 from bot.config import Config, ConfigError
 from bot.core import Goalkeeper
-from bot.ports import StoreError
+from bot.ports import StoreError, StoreUnavailable
 
 
 class StoreOpenError(Exception):
@@ -32,7 +32,9 @@ class App:
 
 
 def open_store(config: Config):
-    """The store the configuration names (SQLite in GOALKEEPER_DB)."""
+    """The store the configuration names: PostgreSQL in DATABASE_URL, else SQLite in GOALKEEPER_DB."""
+    if config.database_url:
+        return _open_postgres(config)
     from storage.sqlite import Store
 
     try:
@@ -41,6 +43,24 @@ def open_store(config: Config):
         raise StoreOpenError(f"GOALKEEPER_DB: {e}") from None
     except Exception as e:  # sqlite3.Error, OSError: a path that cannot hold a database
         raise StoreOpenError(f"GOALKEEPER_DB: cannot open {config.db_path!r} as a database ({e})") from None
+
+
+def _open_postgres(config: Config):
+    import psycopg
+
+    from storage.postgres import Store, UrlError, start_error
+
+    url = config.database_url
+    try:
+        return Store(url, busy_timeout_ms=config.busy_timeout_ms)
+    except UrlError as e:
+        raise StoreOpenError(f"DATABASE_URL: {e}") from None
+    except StoreUnavailable as e:
+        raise StoreOpenError(f"DATABASE_URL: {start_error(url, e.__cause__ or e)}") from None
+    except StoreError as e:
+        raise StoreOpenError(f"DATABASE_URL: {e}") from None
+    except psycopg.Error as e:  # bad host, password, database: libpq's words, without the URL
+        raise StoreOpenError(f"DATABASE_URL: {start_error(url, e)}") from None
 
 
 def bootstrap(env: Mapping[str, str] | None = None, *, now: datetime | None = None, log=None,

@@ -14,6 +14,7 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class Config:
     db_path: str = "./goalkeeper.db"
+    database_url: str | None = None  # postgresql://...: PostgreSQL instead of the SQLite file
     tz: str = "UTC"
     fiscal_start: int = 1
     admins: frozenset = field(default_factory=frozenset)  # empty: every member is an admin
@@ -24,6 +25,11 @@ class Config:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Config":
         db = env.get("GOALKEEPER_DB") or "./goalkeeper.db"
+        url = (env.get("DATABASE_URL") or "").strip() or None
+        if url and url.split(":", 1)[0].lower() not in ("postgresql", "postgres"):
+            shown = url.split(":", 1)[0][:20] + ":" if ":" in url else "a text without a scheme"
+            raise ConfigError(f"DATABASE_URL: {shown} is not a PostgreSQL URL "
+                              "(expected postgresql://user:password@host:port/dbname)")
         tz = env.get("GOALKEEPER_TZ") or "UTC"
         if not valid_tz(tz):
             raise ConfigError(f"GOALKEEPER_TZ: {tz!r} is not an IANA time zone (e.g. Europe/Berlin)")
@@ -43,7 +49,7 @@ class Config:
         m = re.fullmatch(r"(\d{1,3})\s*-\s*(\d{1,3})%?", band)
         if not m or not int(m.group(1)) <= int(m.group(2)) <= 100:
             raise ConfigError(f"GOALKEEPER_HIT_BAND: {band!r} is not low-high percent (like 60-80)")
-        return cls(db_path=db, tz=tz, fiscal_start=int(raw), admins=admins, busy_timeout_ms=int(busy), kinds=kinds,
+        return cls(db_path=db, database_url=url, tz=tz, fiscal_start=int(raw), admins=admins, busy_timeout_ms=int(busy), kinds=kinds,
                    hit_band=(int(m.group(1)), int(m.group(2))))
 
 

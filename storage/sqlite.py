@@ -54,6 +54,9 @@ def _dict_factory(cursor, row):
 
 
 class Store:
+    dialect = "sqlite"
+    new_store_hint = "set GOALKEEPER_DB to a new file"
+
     def __init__(self, path: str, busy_timeout_ms: int = 5000):
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
@@ -603,6 +606,42 @@ class Store:
         n = self.one("SELECT COUNT(*) AS n" + where, params)["n"]
         return n, self.all("SELECT g.id, g.title" + where + " ORDER BY g.id LIMIT ?", (*params, limit))
 
+    # -- what storage/exchange.py reads and writes ----------------------------------
+
+    def exchange_rows(self, team: str | None = None) -> dict[str, list[dict]]:
+        """Every row an export holds (of one team: also the goals that were the team's once)."""
+        if not team:
+            return {t: self.all(f"SELECT * FROM {t} ORDER BY {order}") for t, order in _EXPORT_ORDER.items()}
+        goal_where = ("WHERE team = ? OR id IN (SELECT goal_id FROM goal_events WHERE action = 'edit'"
+                      " AND json_extract(changes, '$.team[0]') = ?)")
+        return {
+            "teams": self.all("SELECT * FROM teams WHERE name = ? ORDER BY name", (team,)),
+            "channels": self.all("SELECT * FROM channels WHERE team = ? ORDER BY key", (team,)),
+            "people": self.all("SELECT * FROM people ORDER BY id"),
+            "goals": self.all(f"SELECT * FROM goals {goal_where} ORDER BY id", (team, team)),
+            "goal_events": self.all(f"SELECT * FROM goal_events WHERE goal_id IN (SELECT id FROM goals {goal_where})"
+                                    " ORDER BY id", (team, team)),
+            "kpis": self.all("SELECT * FROM kpis WHERE team = ? ORDER BY team, name", (team,)),
+            "quarter_closes": self.all("SELECT * FROM quarter_closes WHERE team = ? ORDER BY team, quarter", (team,)),
+            "kpi_values": self.all("SELECT v.* FROM kpi_values v JOIN kpis k ON k.id = v.kpi_id WHERE k.team = ?"
+                                   " ORDER BY v.kpi_id, v.at, v.id", (team,)),
+            "learnings": self.all(f"SELECT * FROM learnings WHERE team = ? OR goal_id IN (SELECT id FROM goals"
+                                  f" {goal_where}) ORDER BY id", (team, team, team)),
+        }
+
+    def forget_history(self, conn, gid: int) -> None:
+        conn.execute("DELETE FROM goal_events WHERE goal_id = ?", (gid,))
+
+    def holds_data(self) -> bool:
+        return bool(self.one("SELECT EXISTS (SELECT 1 FROM goals) OR EXISTS (SELECT 1 FROM teams)"
+                             " OR EXISTS (SELECT 1 FROM kpis) OR EXISTS (SELECT 1 FROM learnings) AS n")["n"])
+
+    def insert_row(self, conn, table: str, row: dict, ignore_conflict: bool = False) -> int | None:
+        """One imported row; returns its id (None: it was there already)."""
+        cur = conn.execute(f"INSERT {'OR IGNORE ' if ignore_conflict else ''}INTO {table} ({', '.join(row)})"
+                           f" VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+        return cur.lastrowid if cur.rowcount else None
+
     # -- the whole store as one document ----------------------------------------
 
     def export(self, team: str | None = None) -> dict:
@@ -698,3 +737,8 @@ class _Applying:
 
     def __init__(self, key, worker, at, record):
         self.key, self.worker, self.at, self.record, self.applied = key, worker, at, record, False
+
+
+_EXPORT_ORDER = {"teams": "name", "channels": "key", "people": "id", "goals": "id", "goal_events": "id",
+                 "kpis": "team, name", "kpi_values": "kpi_id, at, id", "learnings": "id", "outbox": "id",
+                 "quarter_closes": "team, quarter"}

@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
+from tests.fixtures_core import store_env
+
 TEAM_ID = "T0TEST"
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
@@ -704,7 +706,7 @@ class SlackRig:
 
         self.api = api
         self.env = {
-            "GOALKEEPER_DB": db_path,
+            **store_env(db_path),
             "GOALKEEPER_FISCAL_YEAR_START": "7",
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -753,7 +755,7 @@ class SlackRig:
 
 
 @pytest.fixture
-def slack(tmp_path, slack_api):
+def slack(tmp_path, slack_api, store_kind):
     rig = SlackRig(str(tmp_path / "goalkeeper.db"), slack_api)
     yield rig
     rig.stop()

@@ -10,9 +10,14 @@ import subprocess
 import sys
 from datetime import timedelta
 
+import pytest
+
 from adapters.bootstrap import bootstrap
 from bot.model import Actor, Channel, Message
+from tests.fixtures_core import store_env
 from tests.test_schedule import ROOT, World, at
+
+pytestmark = pytest.mark.usefixtures("store_kind")  # every World runs on both stores
 
 MONDAY = at("2016-01-04T18:00Z")          # 10:00 in Los Angeles
 SLOT = at("2016-01-14T18:00Z")            # the first Thursday 10:00 PST at least 7 days after MONDAY
@@ -112,7 +117,7 @@ def test_checkin_schedule_and_off(tmp_path):
 
 
 def test_only_admins_change_the_checkin_and_bad_input_changes_nothing(tmp_path):
-    app = bootstrap({"GOALKEEPER_DB": str(tmp_path / "gk.db"), "GOALKEEPER_ADMINS": "console:boss"})
+    app = bootstrap({**store_env(tmp_path / "gk.db"), "GOALKEEPER_ADMINS": "console:boss"})
     ch = Channel(key="console:#releng", name="#releng", platform="console")
 
     def say(who, text):
@@ -154,7 +159,7 @@ def test_two_tick_processes_at_once_ask_each_owner_once(tmp_path):
         for who in ("greg", "anna", "mark"):
             w.say(f"#team{i}", f"goal add {who}'s goal in team{i}", MONDAY, user=who)
     w.store.close()
-    env = dict(os.environ, GOALKEEPER_DB=str(db), PYTHONPATH=ROOT)
+    env = dict(os.environ, **store_env(db), PYTHONPATH=ROOT)
     for now in ("2016-01-14T18:00Z", "2016-01-21T18:00Z"):
         cmd = [sys.executable, "-m", "adapters.cli", "tick", "--now", now]
         procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -3,7 +3,9 @@ import json
 import os
 import sqlite3
 
-from tests.fixtures_core import ROOT
+import pytest
+
+from tests.fixtures_core import ROOT, env_for_store
 
 SESSION = """/team set releng tz:America/Los_Angeles
 /goal add Migrate Gerrit to Differential due:end of quarter
@@ -36,6 +38,7 @@ def test_console_over_a_pipe_speaks_the_contracts_illustration(cli, tmp_path):
     assert r.stderr == ""
 
 
+@pytest.mark.sqlite_only  # the default is a SQLite file in the working directory
 def test_console_needs_no_configuration(cli, tmp_path):
     r = cli(["console"], input="goal add First goal\ngoal list\n", cwd=str(tmp_path))
     assert r.returncode == 0, r.stderr
@@ -84,6 +87,7 @@ def test_import_refuses_a_non_empty_store_and_bad_documents(cli, tmp_path):
     assert json.loads(cli(["export"], env={"GOALKEEPER_DB": str(tmp_path / "fresh.db")}).stdout)["goals"] == []
 
 
+@pytest.mark.sqlite_only  # GOALKEEPER_DB's own checks; DATABASE_URL's are in test_postgres.py
 def test_a_malformed_variable_stops_with_one_line(cli, tmp_path):
     for env, name in (({"GOALKEEPER_TZ": "Mars/Base"}, "GOALKEEPER_TZ"),
                       ({"GOALKEEPER_FISCAL_YEAR_START": "13"}, "GOALKEEPER_FISCAL_YEAR_START"),
@@ -107,6 +111,7 @@ def test_help_and_no_slack_or_irc_imports_for_the_console(cli):
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
+@pytest.mark.sqlite_only  # SQLite's write lock; PostgreSQL's outage is in test_postgres.py
 def test_a_locked_database_is_an_error_reply_not_a_crash(cli, tmp_path):
     db = str(tmp_path / "g.db")
     console(cli, db, "goal add First\n")
@@ -131,7 +136,7 @@ def test_bytes_that_are_not_utf8_and_control_characters(cli, tmp_path):
     import subprocess
     import sys
 
-    env = {"GOALKEEPER_DB": db, "PYTHONPATH": ROOT, "PATH": os.environ.get("PATH", ""), "LC_ALL": "C.UTF-8"}
+    env = {**env_for_store({"GOALKEEPER_DB": db}), "PYTHONPATH": ROOT, "PATH": os.environ.get("PATH", ""), "LC_ALL": "C.UTF-8"}
     p = subprocess.run([sys.executable, "-m", "adapters.cli", "console", "--channel", "#日本"],
                        input=b"goal add \xff\xfe bytes\nlearning 1 l\x00ea\x1brn\x01ing\t\x0312,4col\n",  # a lone CR ends a line
                        capture_output=True, env=env)

@@ -3,12 +3,16 @@ and the speed of a big team's digest and of a pass over many channels."""
 from __future__ import annotations
 
 import time
+
+import pytest
 from datetime import datetime, timedelta, timezone
 
 from bot.config import Config
 from bot.digest import build_digest, pack, sparkline
 from bot.render import renderer_for
 from tests.test_schedule import World, at
+
+pytestmark = pytest.mark.usefixtures("store_kind")  # every World runs on both stores
 
 UTC = timezone.utc
 
@@ -252,6 +256,7 @@ def test_sparkline_and_pack():
 # -- speed (the figures are printed; the bounds are the issue's, with room for a slow CI) ------
 
 
+@pytest.mark.sqlite_only  # PostgreSQL's figures at scale are in bench (python -m bench --only pg)
 def test_speed_digest_of_a_big_team_and_a_pass_over_many_channels(tmp_path):
     import random
 
@@ -279,7 +284,7 @@ def test_speed_digest_of_a_big_team_and_a_pass_over_many_channels(tmp_path):
             w.store.ensure_team(conn, f"t{i}", ["UTC", "Europe/Berlin", "America/Los_Angeles", "Australia/Sydney",
                                                 "Asia/Kolkata"][i % 5], t0)
             w.store.ensure_channel(conn, f"console:#c{i}", f"#c{i}", "console", f"t{i}", False, t0)
-            conn.execute("UPDATE teams SET review_date = '2016-03-20' WHERE name = ?", (f"t{i}",))
+            w.store.update_team(conn, f"t{i}", review_date="2016-03-20")
     now = at("2016-01-08T10:00Z")
     digest_ms = []
     for platform, short in (("console", False), ("slack", False), ("irc", True)):

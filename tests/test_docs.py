@@ -33,7 +33,7 @@ def test_the_commands_table_is_the_registry_exactly():
 
 
 def test_every_environment_variable_is_documented():
-    for var in ("GOALKEEPER_DB", "GOALKEEPER_TZ", "GOALKEEPER_FISCAL_YEAR_START", "GOALKEEPER_ADMINS",
+    for var in ("GOALKEEPER_DB", "DATABASE_URL", "GOALKEEPER_TZ", "GOALKEEPER_FISCAL_YEAR_START", "GOALKEEPER_ADMINS",
                 "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "GOALKEEPER_SLACK_API_URL",
                 "IRC_SERVER", "IRC_PORT", "IRC_TLS", "IRC_NICK", "IRC_CHANNELS", "IRC_PASSWORD",
                 "IRC_SASL_USERNAME", "IRC_SASL_PASSWORD", "IRC_NETWORK"):

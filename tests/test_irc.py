@@ -14,10 +14,12 @@ import sys
 import time
 from datetime import datetime, timezone
 
+import pytest
+
+from adapters.bootstrap import bootstrap
 from adapters.irc import BUSY_REPLY
 from adapters.irc.lines import split_text
 from bot.model import Actor, Channel, Message
-from storage.sqlite import Store
 from tests.fixtures_irc import IrcClient, bot_reply, bot_says, connect_all
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -206,7 +208,7 @@ def test_cr_lf_nul_and_ctcp_in_text_never_reach_the_socket(ngircd, run_bot, tmp_
     hank.say("#inject", "!goal add \x01ACTION dances\x01 title")
     assert "#1 ACTION dances title" in bot_says(hank, "gkbot", "#inject", m)[0]
     # text from elsewhere (the outbox) with raw line breaks, NUL and CTCP in it
-    other = Store(bot.db_path)
+    other = bootstrap(bot.env).store  # another process on the bot's store
     evil = "digest\r\nQUIT :pwned\rJOIN #evil\nNICK mallory\x00PRIVMSG #inject :\x01VERSION\x01"
     with other.write() as conn:
         other.enqueue(conn, None, "irc:irc.test.local:#inject", "irc", "message", "", evil, NOW)
@@ -227,7 +229,7 @@ def test_scheduled_messages_go_to_their_channel_and_are_marked_delivered(ngircd,
     connect_all(ivy, join=("#sched", "#sched2"))
     bot.wait_joined()
     m = ivy.mark()
-    other = Store(bot.db_path)
+    other = bootstrap(bot.env).store  # another process on the bot's store
     with other.write() as conn:
         for key, text in [("#sched", "one"), ("#sched2", "two"), ("#sched", "three\nfour")]:
             other.enqueue(conn, None, f"irc:irc.test.local:{key}", "irc", "digest", "", text, NOW)
@@ -242,6 +244,7 @@ def test_scheduled_messages_go_to_their_channel_and_are_marked_delivered(ngircd,
     other.close()
 
 
+@pytest.mark.sqlite_only  # SQLite's write lock; PostgreSQL's outage is in test_postgres.py
 def test_a_locked_database_gets_a_clean_error_and_the_bot_carries_on(ngircd, run_bot):
     bot = run_bot(ngircd, ["#locked"], wait=False, busy_timeout_ms=200)
     jo = IrcClient(ngircd.port, "jo")

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from storage.sqlite import Store
+from adapters.bootstrap import bootstrap
 from tests.fixtures_irc import INSP_NETWORK, SERVER_NAME, IrcClient, bot_says, connect_all
 
 ACCOUNTS = {"gkbot": "botpass", "greg": "gregpass", "mallory": "mallpass", "boss": "bosspass"}
@@ -109,7 +109,7 @@ def test_two_hundred_lines_arrive_whole_in_order_and_the_bot_stays(services, run
     bot.wait_joined()
     m = reader.mark()
     text = "\n".join(f"line {i:03d} of the digest · ünïcödé 😀" for i in range(200))
-    other = Store(bot.db_path)
+    other = bootstrap(bot.env).store  # another process on the bot's store
     with other.write() as conn:
         oid = other.enqueue(conn, None, f"irc:{INSP_NETWORK}:#flood", "irc", "digest", "", text,
                             datetime.now(timezone.utc))

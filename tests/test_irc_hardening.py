@@ -12,9 +12,10 @@ from datetime import datetime, timezone
 
 import pytest
 
+from adapters.bootstrap import bootstrap
 from adapters.irc.lines import split_text
 from bot.model import Actor, Channel, Message
-from storage.sqlite import Store
+from tests.fixtures_core import store_env
 from tests.fixtures_irc import INSP_NETWORK, SERVER_NAME, IrcClient, bot_reply, bot_says, connect_all
 
 NG = SERVER_NAME  # ngircd's network name in identities (the bot's IRC_NETWORK in these tests)
@@ -202,7 +203,7 @@ def test_a_scheduled_message_cut_by_a_stop_is_finished_after_the_next_start_each
     bot_says(reader, "gkbot", "#sched", m, count=20, timeout=20)
     time.sleep(0.5)  # two more passes of the new process: nothing comes twice
     assert [l.body for l in reader.matching(r"^:gkbot!\S+ PRIVMSG #sched :", m)] == text.split("\n")
-    store = Store(db)
+    store = bootstrap(store_env(db)).store  # another process on the bot's store (SQLite or PostgreSQL)
     rows = store.outbox()
     assert len(rows) == 2 and all(r["delivered_at"] for r in rows)  # the message, and what was left of it
     store.close()

@@ -308,7 +308,7 @@ def test_the_organisation_page_in_the_agendas_order(make_chat, cli, tmp_path):
             if close != "2016-01-04":
                 c.say(f"review close team:{team}")
     c.store.close()
-    env = {"GOALKEEPER_DB": c.app.config.db_path, **ENV}
+    env = {"GOALKEEPER_DB": str(tmp_path / "goalkeeper.db"), **ENV}  # the chat's store, either kind
     r = cli(["review", "--all", "--teams", "security,releng", "--now", "2016-01-05T10:00"], env=env)
     assert r.returncode == 0, r.stderr
     rows = [line for line in r.stdout.splitlines() if line.startswith("| security") or line.startswith("| releng")]

@@ -22,6 +22,9 @@ from adapters.bootstrap import bootstrap
 from adapters.console import console_channel, deliver, message_for
 from bot.quarters import reviewed_quarter
 from bot.slots import local_instant, reminder_slots, weekly_slots
+from tests.fixtures_core import store_env
+
+pytestmark = pytest.mark.usefixtures("store_kind")  # every World runs on both stores
 
 UTC = timezone.utc
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -36,7 +39,7 @@ class World:
 
     def __init__(self, path):
         self.path = str(path)
-        self.app = bootstrap({"GOALKEEPER_DB": self.path})
+        self.app = bootstrap(store_env(self.path))
         self.store, self.bot = self.app.store, self.app.core
 
     def say(self, channel: str, text: str, when: datetime, user: str = "greg") -> str:
@@ -330,6 +333,7 @@ def expected_year(passes: list[datetime]):
     return expected
 
 
+@pytest.mark.sqlite_only  # 100,000 passes: the scheduler's arithmetic; PostgreSQL's reads are the tests around it
 def test_a_year_pass_by_pass(tmp_path):
     import time
 
@@ -538,7 +542,7 @@ def test_two_tick_processes_at_the_same_instant(tmp_path):
         w.say(f"#team{i}", f"team set team{i} tz:Europe/Berlin", at("2016-01-01T09:00Z"))
         w.say(f"#team{i}", "review date 2016-01-15", at("2016-01-01T09:00Z"))
     w.store.close()
-    env = dict(os.environ, GOALKEEPER_DB=str(db), PYTHONPATH=ROOT)
+    env = dict(os.environ, **store_env(db), PYTHONPATH=ROOT)
     for now in ("2016-01-04T08:00Z", "2016-01-08T08:00Z", "2016-01-11T08:00Z", "2016-01-14T08:00Z"):
         cmd = [sys.executable, "-m", "adapters.cli", "tick", "--now", now]
         procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -610,7 +614,7 @@ def test_a_channel_that_joins_later_gets_no_digest_for_a_slot_before_it(tmp_path
 
 def test_the_cli_tick_prints_under_the_channel(tmp_path):
     db = tmp_path / "gk.db"
-    env = dict(os.environ, GOALKEEPER_DB=str(db), PYTHONPATH=ROOT)
+    env = dict(os.environ, **store_env(db), PYTHONPATH=ROOT)
     console = subprocess.run(
         [sys.executable, "-m", "adapters.cli", "console", "--channel", "#releng", "--now", "2016-01-04T18:00Z"],
         input="/team set releng tz:America/Los_Angeles\n/goal add X quarter:last\n/goal add Y\n/review date 2016-01-22\n",
@@ -624,11 +628,13 @@ def test_the_cli_tick_prints_under_the_channel(tmp_path):
     assert again.returncode == 0 and again.stdout == ""
 
 
+@pytest.mark.sqlite_only
 def test_a_year_without_the_fast_path(tmp_path, monkeypatch):
     """The same year with every pass computed in full (no memo of 'nothing due until ...')."""
-    from storage.sqlite import Store
+    from storage import postgres, sqlite
 
-    monkeypatch.setattr(Store, "change_token", lambda self: None)  # the store cannot tell: every pass in full
+    for store in (sqlite.Store, postgres.Store):  # the store cannot tell: every pass in full
+        monkeypatch.setattr(store, "change_token", lambda self: None)
     test_a_year_pass_by_pass(tmp_path)
 
 

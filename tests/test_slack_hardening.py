@@ -159,6 +159,7 @@ def _hold_lock(db: str, seconds: float) -> subprocess.Popen:
     return proc
 
 
+@pytest.mark.sqlite_only  # SQLite's file lock held by another process; PostgreSQL's outage is in test_postgres.py
 def test_a_locked_store_gets_a_prompt_busy_ack_and_changes_nothing(slack):
     slack.command("/team", "set releng")
     holder = _hold_lock(slack.env["GOALKEEPER_DB"], 4)
