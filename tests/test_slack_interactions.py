@@ -16,6 +16,8 @@ from bot.model import Actor, Channel, Message
 from tests.fixtures_slack import (APP_TOKEN, TEAM_ID, SlackRig, block_action, event_payload, find_menu,
                                   signed_headers, view_submission)
 
+pytestmark = pytest.mark.usefixtures("store_kind")  # clicks and forms on both stores
+
 GREG = f"slack:{TEAM_ID}:U1GREG"
 
 
