@@ -82,8 +82,8 @@ def seed_channels(db: str, n: int, delivered: bool) -> None:
         conn.row_factory = lambda c, r: {d[0]: v for d, v in zip(c.description, r)}
         if delivered:
             rows = conn.execute("SELECT name AS team, tz, checkin_weekday, checkin_time, checkin_enabled,"
-                                " created_at AS checkin_since FROM teams").fetchall()
-            asks, _ = plan_checkins(rows, {}, NOW)
+                                " created_at AS checkin_since, NULL AS checkin_done FROM teams").fetchall()
+            asks, _ = plan_checkins(rows, NOW)
             conn.executemany("INSERT INTO checkin_passes (team, slot, at) VALUES (?, ?, ?)",
                              [(a.team, iso(a.slot), iso(a.slot)) for a in asks])
         else:

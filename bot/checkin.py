@@ -46,27 +46,36 @@ class CheckinDue:
     tz: str
 
 
-def plan_checkins(rows: list[dict], latest: dict[str, str], now: datetime, default_tz: str = "UTC"):
-    """Pure: the teams whose latest check-in slot at `now` has no pass yet, and the next slot of any team."""
+def plan_checkins(rows: list[dict], now: datetime, default_tz: str = "UTC"):
+    """Pure: the teams whose latest check-in slot at `now` has no pass yet, and the next slot of any team.
+    `rows`: the scheduler's channel rows (a team once per channel), each with its team's `checkin_done`."""
     from .schedule import _zone  # one reading of a team's zone for every schedule
 
     now = now.astimezone(UTC)
     out, nxt = [], None
+    specs: dict[tuple, tuple] = {}  # (zone, weekday, time) -> slots: ten thousand teams share a few schedules
+    seen: set[str] = set()
     for row in rows:
-        if not row["checkin_enabled"]:
+        if not row["checkin_enabled"] or row["team"] in seen:
             continue
-        tz = _zone(row["tz"], default_tz)
-        h, m = parse_hhmm(row["checkin_time"])
-        slot, following = weekly_slots(now, int(row["checkin_weekday"]) % 7, h, m, tz)
-        if nxt is None or following < nxt:
-            nxt = following
+        seen.add(row["team"])
+        spec = (row["tz"], row["checkin_weekday"], row["checkin_time"])
+        slots = specs.get(spec)
+        if slots is None:
+            tz = _zone(row["tz"], default_tz)
+            h, m = parse_hhmm(row["checkin_time"])
+            slot, following = weekly_slots(now, int(row["checkin_weekday"]) % 7, h, m, tz)
+            slots = specs[spec] = (slot, following, iso(slot), tz.key)
+            if nxt is None or following < nxt:
+                nxt = following
+        slot, _, slot_iso, tzname = slots
         since = instant_or_none(row["checkin_since"])
         if since is not None and slot <= since:
             continue  # the first check-in is the first slot after the schedule (or the team) began
-        done = latest.get(row["team"])
-        if done is not None and done >= iso(slot):
+        done = row["checkin_done"]
+        if done is not None and done >= slot_iso:
             continue  # asked already, or a later slot was (the clock went back)
-        out.append(CheckinDue(row["team"], slot, tz.key))
+        out.append(CheckinDue(row["team"], slot, tzname))
     return out, nxt
 
 

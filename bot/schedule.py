@@ -151,9 +151,9 @@ class Scheduler:
         if quiet is not None and token is not None and quiet[0] == token and quiet[1] <= now and (
                 quiet[2] is None or now < quiet[2]):
             return 0
-        candidates, nxt = plan(store.schedule_rows(), now, self.config.tz)
-        checkins, nxt_checkin = plan_checkins(store.checkin_schedules(), store.checkin_latest_passes(), now,
-                                              self.config.tz)
+        rows = store.schedule_rows()
+        candidates, nxt = plan(rows, now, self.config.tz)
+        checkins, nxt_checkin = plan_checkins(rows, now, self.config.tz)
         if nxt_checkin is not None and (nxt is None or nxt_checkin < nxt):
             nxt = nxt_checkin
         due = _missing(store, candidates)

@@ -471,16 +471,6 @@ class Store:
 
     # -- check-ins: each team's pass claimed once per slot ------------------------
 
-    def checkin_schedules(self) -> list[dict]:
-        """Every team with its zone, review date and check-in schedule (since: when it was set, else the team's start)."""
-        return self.all(
-            "SELECT name AS team, tz, review_date, checkin_weekday, checkin_time, checkin_enabled,"
-            " COALESCE(checkin_since, created_at) AS checkin_since FROM teams")
-
-    def checkin_latest_passes(self) -> dict[str, str]:
-        """Per team, the slot of its latest check-in pass."""
-        return {r["team"]: r["slot"] for r in self.all("SELECT team, MAX(slot) AS slot FROM checkin_passes GROUP BY team")}
-
     def claim_checkin_pass(self, conn, team: str, slot: str, now) -> bool:
         """False if this team's pass for this slot was claimed already (by any process)."""
         cur = conn.execute("INSERT OR IGNORE INTO checkin_passes (team, slot, at) VALUES (?, ?, ?)", (team, slot, iso(now)))
@@ -529,10 +519,13 @@ class Store:
     # -- the scheduler's and the digest's reads -------------------------------
 
     def schedule_rows(self) -> list[dict]:
-        """Every public team channel with its team's zone, review date and digest schedule."""
+        """Every public team channel with its team's zone, review date, digest and check-in schedule (and the
+        slot of the team's latest check-in pass): what one scheduler pass reads, in one query."""
         return self.all(
             "SELECT c.key, c.platform, c.created_at AS channel_since, t.name AS team, t.tz, t.review_date,"
-            " t.review_set_at, t.digest_weekday, t.digest_time, t.digest_tz, t.digest_enabled, t.digest_since"
+            " t.review_set_at, t.digest_weekday, t.digest_time, t.digest_tz, t.digest_enabled, t.digest_since,"
+            " t.checkin_weekday, t.checkin_time, t.checkin_enabled, COALESCE(t.checkin_since, t.created_at)"
+            " AS checkin_since, (SELECT MAX(p.slot) FROM checkin_passes p WHERE p.team = t.name) AS checkin_done"
             " FROM channels c JOIN teams t ON t.name = c.team WHERE c.private = 0")
 
     def others_changed(self):

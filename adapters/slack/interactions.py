@@ -120,20 +120,28 @@ class Interactions:
         kind, what = self._pending.pop(body.get("trigger_id", ""), ("none", None))
         try:
             if kind == "refused":
-                respond(text=guard(f"error: {what}"), response_type="ephemeral", replace_original=False)
+                self._refuse(body, respond, what)
                 return
             if kind != "done":
                 return
             replies, gid, status, team = what
             error = _error_text(replies)
             if error:
-                respond(text=guard(f"error: {error}"), response_type="ephemeral", replace_original=False)
+                self._refuse(body, respond, error)
                 return
             if not replies:
                 return  # a redelivery: done the first time
             self._update_in_place(body, respond, gid, status, team)
         except Exception as e:
             log_problem("status menu (after the ack)", e)
+
+    def _refuse(self, body: dict, respond, why: str) -> None:
+        """To that person alone: ephemeral under the message, or (from the Home tab) in the app's DM."""
+        text = guard(f"error: {why}")
+        if body.get("response_url"):
+            respond(text=text, response_type="ephemeral", replace_original=False)
+        else:
+            self.client.chat_postMessage(channel=body["user"]["id"], text=text)
 
     def _update_in_place(self, body: dict, respond, gid: int, status: str, team: str) -> None:
         container = body.get("container") or {}
