@@ -79,6 +79,11 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--format", choices=FORMATS, default="md")
     r.add_argument("-o", "--output", help="write to this file (default: standard output)")
     r.add_argument("--now", help="the instant the review is written at (ISO 8601); default: now")
+    mt = sub.add_parser("minutes", help="write the minutes of a review meeting")
+    mt.add_argument("meeting", help="the meeting, as M3 (or 3)")
+    mt.add_argument("--format", choices=FORMATS, default="md")
+    mt.add_argument("-o", "--output", help="write to this file (default: standard output)")
+    mt.add_argument("--now", help="the instant the minutes are written at (ISO 8601); default: now")
     e = sub.add_parser("export", help="the whole store as one JSON document")
     e.add_argument("--format", choices=("json",), default="json")
     e.add_argument("-o", "--output", help="write to this file (default: standard output)")
@@ -146,6 +151,8 @@ def _run(args) -> int:
         return slack.serve(env, start(env).core) or 0
     if args.cmd == "review":
         return _review(args, env)
+    if args.cmd == "minutes":
+        return _minutes(args, env)
     if args.cmd == "export":
         text = json.dumps(start(env).store.export(), indent=2, ensure_ascii=False) + "\n"
         return _write(text, args.output)
@@ -198,6 +205,22 @@ def _import(path: str, env) -> int:
         return 1
     print("imported " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     return 0
+
+
+def _minutes(args, env) -> int:
+    from bot.meeting.minutes import MinutesError, load_minutes, parse_meeting_id, render
+
+    mid = parse_meeting_id(args.meeting)
+    if mid is None:
+        print(f"goalkeeper: error: {args.meeting!r} is not a meeting id (like M3)", file=sys.stderr)
+        return 2
+    app = start(env, args.now)
+    try:
+        minutes = load_minutes(app.store, app.config, mid)
+    except MinutesError as e:
+        print(f"goalkeeper: error: {e}", file=sys.stderr)
+        return 1
+    return _write(render(minutes, args.format), args.output)
 
 
 def _review(args, env) -> int:

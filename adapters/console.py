@@ -23,6 +23,17 @@ def message_for(line: str, user: str, channel: Channel, at: datetime) -> Message
     return Message(text=line, actor=Actor(id=f"console:{user}", name=user), channel=channel, at=at)
 
 
+def dispatch(bot, msg: Message):
+    """A command line goes to the core as a command; while a meeting runs in the channel, a line that is
+    no command (`<lila> I heard this was the best one!`) is a line of its log, answered by nothing."""
+    text = msg.text.lstrip()
+    if text[:1] in ("/", "!", "#") or (text.split(None, 1) or [''])[0].lower() in bot.top_words:
+        return bot.handle(msg)
+    if not msg.channel.private and bot.listening(msg.channel.key, text):
+        return bot.hear(msg)
+    return bot.handle(msg)
+
+
 def run(bot, channel_name: str, user: str, clock: Callable[[], datetime],
         stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     channel = console_channel(channel_name)
@@ -44,7 +55,7 @@ def run(bot, channel_name: str, user: str, clock: Callable[[], datetime],
         line = line.rstrip("\r\n").lstrip("\ufeff")  # a byte-order mark is no part of a command
         if not line.strip():
             continue
-        for reply in bot.handle(message_for(line, user, channel, clock())):
+        for reply in dispatch(bot, message_for(line, user, channel, clock())):
             print(reply.text, file=stdout, flush=True)
 
 

@@ -11,6 +11,8 @@ from .config import Config
 from .context import Ctx
 from .grammar import UsageError, clean
 from .known import Known
+from .meeting.ending import expire
+from .meeting.hearing import hear, overhear
 from .model import Channel, Message, Outgoing, Reply
 from .ports import StoreBusy, StoreUnavailable
 from .render import renderer_for
@@ -28,6 +30,7 @@ class Goalkeeper:
         self.commands = registry()
         self.known = Known(store, self.config.tz)
         self.scheduler = Scheduler(store, self.config, self.log)
+        self.meeting_ended: list = []  # callables (meeting id, now) -> lines added to #endmeeting's reply
 
     def log(self, line: str) -> None:
         if self._log:
@@ -38,29 +41,63 @@ class Goalkeeper:
     # -- the one way in for chat ---------------------------------------------------
 
     def handle(self, msg: Message) -> list[Reply]:
-        r = renderer_for(msg.channel.platform)
+        """An addressed command (`!goal ...`, `/goal ...`, a private message); a `#` line is heard."""
         text = clean(msg.text).strip()
+        if text.startswith("#"):
+            return self.hear(msg)
         if text[:1] in ("/", "!"):
             text = text[1:].lstrip()
-        usage = None
-        try:
+        state = {"usage": None}
+
+        def run():
             if len(text) > MAX_MESSAGE:
                 raise UsageError(f"that message is {len(text):,} characters; at most {MAX_MESSAGE:,} are read",
                                  "help [<command>]")
-            cmd, rest = self.commands.resolve(text)
-            usage = cmd.usage
-            out = cmd.fn(Ctx(self, Message(text=text, actor=msg.actor, channel=msg.channel, at=msg.at)), rest)
+            try:
+                cmd, rest = self.commands.resolve(text)
+            except UsageError:
+                overhear(self, msg)
+                raise
+            state["usage"] = cmd.usage
+            overhear(self, msg)  # said in a channel where a meeting runs: a line of its log
+            return cmd.fn(Ctx(self, Message(text=text, actor=msg.actor, channel=msg.channel, at=msg.at,
+                                            ref=msg.ref)), rest)
+
+        return self._guarded(msg, text, run, state)
+
+    def hear(self, msg: Message) -> list[Reply]:
+        """A line said in a channel that is no addressed command: a meeting's `#` word, a line of a
+        running meeting's log, or chatter (no reply, nothing stored)."""
+        return self._guarded(msg, msg.text, lambda: hear(self, msg, renderer_for(msg.channel.platform)), {})
+
+    def listening(self, channel_key: str, text: str) -> bool:
+        """Whether a channel line matters (a meeting runs there, or it starts one): adapters that pay to
+        read a line (Slack's names) ask first."""
+        return clean(text).lstrip().lower().startswith("#startmeeting") or \
+            self.store.running_meeting(channel_key) is not None
+
+    def _guarded(self, msg: Message, text: str, run, state: dict) -> list[Reply]:
+        r = renderer_for(msg.channel.platform)
+        usage = None
+        try:
+            out = run()
+            if out is None:
+                return []
             return out if isinstance(out, list) else [out]
         except UsageError as e:
+            usage = state.get("usage")
             return [self.error(r, str(e), e.usage or usage)]
         except StoreBusy as e:
+            usage = state.get("usage")
             self.log(f"database busy: {e}")
             return [self.error(r, "the database is busy (another process holds it); nothing was changed, try again",
                                usage)]
         except StoreUnavailable as e:
+            usage = state.get("usage")
             self.log(f"database unavailable: {e}")
             return [self.error(r, f"the database is unreachable ({e}); nothing was changed, try again later", usage)]
         except Exception as e:  # every unexpected fault becomes a logged incident and a short apology
+            usage = state.get("usage")
             self.log(f"incident on {text[:80]!r}: {type(e).__name__}: {e}")
             self.log("".join(traceback.format_exception(e)).rstrip())
             return [self.error(r, "something went wrong on our side; nothing was changed (the incident is logged)",
@@ -94,8 +131,9 @@ class Goalkeeper:
     # -- scheduled messages -----------------------------------------------------------
 
     def tick(self, now: datetime) -> int:
-        """Queue every reminder, digest and check-in due at `now`; returns how many were queued."""
-        return self.scheduler.queue_due(now)
+        """End the meetings silent for 6 hours, then queue every reminder, digest and check-in due at `now`;
+        returns how many messages were queued."""
+        return expire(self, now) + self.scheduler.queue_due(now)
 
     def claim_outgoing(self, platform: str, now: datetime, worker: str, limit: int = 100,
                        lease_seconds: int = 120) -> list[Outgoing]:

@@ -126,6 +126,8 @@ def build_digest(store, config, team: str, now: datetime, renderer, *, until: da
     n_learnings, learnings = store.team_learnings_between(team, s_start, s_end, lim["learnings"])
     n_kpis, kpis = store.kpis_page(team, lim["kpis"])
     kpi_texts = [_kpi_text(store, r, k, s_end) for k in kpis]
+    n_actions, actions = store.open_actions(team, lim["events"])
+    action_items = _action_items(store, r, actions, 40 if short else 100)
 
     names = _names(store, [e["by"] for e in events] + [l["by"] for l in learnings])
     review = (row or {}).get("review_date")
@@ -157,6 +159,8 @@ def build_digest(store, config, team: str, now: datetime, renderer, *, until: da
             lines += pack(f"New learnings ({n_learnings}): ", learning_items, n_learnings)
         else:
             lines.append("New learnings: none this week (learning <goal-id> <text>)")
+        if n_actions:
+            lines += pack(f"Open actions ({n_actions}): ", action_items, n_actions)
         if kpi_texts:
             lines += pack("KPIs: ", kpi_texts, n_kpis)
         return "\n".join(lines[:SHORT_LINES])
@@ -174,8 +178,17 @@ def build_digest(store, config, team: str, now: datetime, renderer, *, until: da
                       "This week: no goal changed")
     lines += _section(f"New learnings ({n_learnings}):", learning_items, n_learnings, " (learnings)",
                       r.text("New learnings: none this week (learning <goal-id> <text>)"))
+    lines += _section(r.text(f"Open action items ({n_actions}; action done A<id>):"), action_items, n_actions,
+                      " (actions)", None)
     lines += _section("KPIs:", kpi_texts, n_kpis, " (kpi list)", None)
     return "\n".join(lines)
+
+
+def _action_items(store, r, actions: list[dict], width: int) -> list[str]:
+    """`A3 chris: write up the asks (M2)`: an open action item of a review meeting."""
+    names = _names(store, [a["owner"] for a in actions])
+    return [f"A{a['id']} {_who(r, a['owner'], names)}: {r.text(clip(a['text'], width))} (M{a['meeting_id']})"
+            for a in actions]
 
 
 def _section(title: str, items: list[str], total: int, more_hint: str, empty: str | None) -> list[str]:
@@ -261,6 +274,9 @@ def build_reminder(store, config, team: str, now: datetime, renderer, *, review:
     n_open, open_goals = store.goals_not_final(team, labels, FINAL_STATUSES, cap)
     n_bare, bare = store.goals_without_learning(team, labels, cap)
 
+    last = store.last_ended_meeting(team)
+    acts = [a for a in store.actions_of_meeting(last["id"]) if not a["done_at"]] if last else []
+    act_head = f"Open actions from the last review meeting M{last['id']} ({len(acts)}): " if acts else ""
     when = _days_text(review, today)
     lines = [f"{r.bold('Reminder')}: {r.text(possessive(team))} quarterly {when} · goals of {' and '.join(labels)}"]
     width = 120 if short else 200
@@ -271,9 +287,14 @@ def build_reminder(store, config, team: str, now: datetime, renderer, *, review:
             "Every goal has a final status."]
         lines += pack(f"No learning yet ({n_bare}): ", bare_items, n_bare, lines=3) if n_bare else [
             "Every goal has a learning."]
+        if acts:
+            lines += pack(act_head, _action_items(store, r, acts[:cap], 60), len(acts), lines=2)
         return "\n".join(clip_bytes(l) for l in lines)
     lines += _section(r.text(f"No final status yet ({n_open}; goal hit|partial|miss <id> [note]):"), open_items,
                       n_open, " (goal list status:none)", "Every goal has a final status.")
     lines += _section(r.text(f"No learning yet ({n_bare}; learning <goal-id> <text>):"), bare_items, n_bare, "",
                       "Every goal has a learning.")
+    if acts:
+        lines += _section(r.text(act_head.rstrip(": ") + "; action done A<id>:"), _action_items(store, r, acts[:cap], 120),
+                          len(acts), " (actions)", None)
     return "\n".join(lines)

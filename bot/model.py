@@ -45,12 +45,14 @@ class Channel:
 @dataclass(frozen=True)
 class Message:
     """One incoming chat message, already stripped of platform addressing
-    (`!`, `/`, `goalkeeper:`, `<@BOT>`); `at` is an aware datetime."""
+    (`!`, `/`, `goalkeeper:`, `<@BOT>`); `at` is an aware datetime. `ref` is the platform's own id of
+    the line where it has one (Slack's `ts`): a meeting logs a line once, whichever process hears it."""
 
     text: str
     actor: Actor
     channel: Channel
     at: datetime
+    ref: str | None = None
 
 
 @dataclass

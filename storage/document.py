@@ -219,6 +219,21 @@ def check(doc) -> None:
             _instant(v.get("at"), q + ".at")
             _number(v.get("value"), q + ".value")
             _identity(v.get("by"), q + ".by")
+    meeting_ids = _check_meetings(doc, goal_ids)
+    for i, a in enumerate(_list(doc, "actions")):
+        p = f"actions[{i}]"
+        _obj(a, p)
+        if isinstance(a.get("id"), bool) or not isinstance(a.get("id"), int) or a["id"] < 1:
+            _fail(p + ".id", "is not a positive whole number")
+        if a.get("meeting") not in meeting_ids:
+            _fail(p + ".meeting", "names no meeting of the document")
+        _name(a.get("team"), p + ".team")
+        _identity(a.get("owner"), p + ".owner")
+        _text(a.get("text"), p + ".text", MAX_TEXT)
+        _identity(a.get("by"), p + ".by", optional=True)
+        _instant(a.get("at"), p + ".at", optional=True)
+        _instant(a.get("done"), p + ".done", optional=True)
+        _opt_text(a.get("note"), p + ".note", MAX_TEXT)
     for i, o in enumerate(_list(doc, "deliveries")):
         p = f"deliveries[{i}]"
         _obj(o, p)
@@ -232,6 +247,50 @@ def check(doc) -> None:
             _fail(p + ".text", f"is not a message (at most {MAX_DELIVERY:,} characters, no control characters)")
         _instant(o.get("created_at"), p + ".created_at")
         _instant(o.get("delivered_at"), p + ".delivered_at", optional=True)
+
+
+_ITEM_KINDS = ("topic", "info", "idea", "link", "agreed", "action", "status", "learning")
+MAX_LINE = 8000
+
+
+def _check_meetings(doc: dict, goal_ids: set) -> set:
+    ids = set()
+    for i, m in enumerate(_list(doc, "meetings")):
+        p = f"meetings[{i}]"
+        _obj(m, p)
+        mid = m.get("id")
+        if isinstance(mid, bool) or not isinstance(mid, int) or mid < 1 or mid in ids:
+            _fail(p + ".id", "is not a new positive whole number")
+        ids.add(mid)
+        for j, it in enumerate(m.get("items") or []):
+            if isinstance(it, dict) and (isinstance(it.get("id"), bool) or not isinstance(it.get("id"), int)):
+                _fail(f"{p}.items[{j}].id", "is not a whole number")
+        _name(m.get("team"), p + ".team")
+        _text(m.get("channel"), p + ".channel", 300)
+        _text(m.get("title"), p + ".title", MAX_TITLE)
+        if m.get("quarter") is not None and not _LABEL.match(str(m["quarter"])):
+            _fail(p + ".quarter", "is not a quarter label")
+        _instant(m.get("started"), p + ".started")
+        _instant(m.get("ended"), p + ".ended", optional=True)
+        for j, who in enumerate(m.get("chairs") or []):
+            _identity(who, f"{p}.chairs[{j}]")
+        for j, it in enumerate(m.get("items") or []):
+            q = f"{p}.items[{j}]"
+            _obj(it, q)
+            if it.get("kind") not in _ITEM_KINDS:
+                _fail(q + ".kind", f"is not one of {', '.join(_ITEM_KINDS)}")
+            _text(it.get("text"), q + ".text", MAX_TEXT)
+            _identity(it.get("by"), q + ".by")
+            _instant(it.get("at"), q + ".at")
+            if it.get("goal") is not None and it["goal"] not in goal_ids:
+                _fail(q + ".goal", "names no goal of the document")
+        for j, line in enumerate(m.get("log") or []):
+            q = f"{p}.log[{j}]"
+            _obj(line, q)
+            _instant(line.get("at"), q + ".at")
+            _identity(line.get("by"), q + ".by")
+            _text(line.get("text"), q + ".text", MAX_LINE, empty_ok=True)
+    return ids
 
 
 def check_or_raise(doc, error) -> None:

@@ -6,6 +6,7 @@ import json
 from bot.when import WEEKDAYS
 
 from .document import check_or_raise
+from .meeting_exchange import export_meetings, import_meetings
 
 VERSION = 1
 
@@ -25,9 +26,11 @@ def export(store, team: str | None = None) -> dict:
              "created_at": c["created_at"]})
     events: dict[int, list] = {}
     for e in rows["goal_events"]:
-        events.setdefault(e["goal_id"], []).append(
-            {"at": e["at"], "by": e["by"], "action": e["action"], "changes": json.loads(e["changes"]),
-             "note": e["note"]})
+        entry = {"at": e["at"], "by": e["by"], "action": e["action"], "changes": json.loads(e["changes"]),
+                 "note": e["note"]}
+        if e.get("meeting"):  # set in a review meeting: the entry names it
+            entry["meeting"] = e["meeting"]
+        events.setdefault(e["goal_id"], []).append(entry)
     values: dict[int, list] = {}
     for v in rows["kpi_values"]:
         values.setdefault(v["kpi_id"], []).append({"at": v["at"], "value": v["value"], "by": v["by"]})
@@ -91,6 +94,7 @@ def export(store, team: str | None = None) -> dict:
             for k in kpis
         ],
     }
+    doc["meetings"], doc["actions"] = export_meetings(store, team)
     if not team:
         doc["deliveries"] = [
             {"key": o["key"], "channel": o["channel_key"], "platform": o["platform"], "kind": o["kind"],
@@ -153,7 +157,8 @@ def import_(store, doc: dict) -> dict:
             store.forget_history(conn, g["id"])  # the history is the document's (a trigger may have begun one)
             for e in g.get("history", []):
                 put(conn, "goal_events", {"goal_id": g["id"], "at": e["at"], "by": e["by"], "action": e["action"],
-                                          "changes": json.dumps(e.get("changes", {})), "note": e.get("note")})
+                                          "changes": json.dumps(e.get("changes", {})), "note": e.get("note"),
+                                          "meeting": e.get("meeting")})
             counts["goals"] += 1
         for l in doc.get("learnings", []):
             put(conn, "learnings", {"id": l["id"], "goal_id": l.get("goal"), "team": l["team"],
@@ -166,6 +171,7 @@ def import_(store, doc: dict) -> dict:
             for v in k.get("values", []):
                 put(conn, "kpi_values", {"kpi_id": kid, "at": v["at"], "value": float(v["value"]), "by": v["by"]})
             counts["kpis"] += 1
+        counts["meetings"] = import_meetings(store, conn, doc)
         for o in doc.get("deliveries", []):
             put(conn, "outbox", {"key": o.get("key"), "channel_key": o["channel"], "platform": o["platform"],
                                  "kind": o["kind"], "slot": o["slot"], "text": o["text"],

@@ -192,6 +192,45 @@ def m003_quarter_life(db):
             db.execute(f"ALTER TABLE teams ADD COLUMN {name} {kind}")
 
 
+def m009_meetings(db):
+    # review meetings (MeetBot-style): the meeting, its chairs, its typed items, every line said while it ran,
+    # and its action items; running_channel is set only while it runs, so one channel holds one running meeting
+    # whichever process starts it; a line's ref (Slack's ts) is logged once per meeting
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS meetings (
+            id INTEGER PRIMARY KEY, team TEXT NOT NULL, channel_key TEXT NOT NULL, channel_name TEXT NOT NULL,
+            platform TEXT NOT NULL, title TEXT NOT NULL, quarter TEXT, started_at TEXT NOT NULL,
+            started_by TEXT NOT NULL, started_ref TEXT UNIQUE, ended_at TEXT, ended_by TEXT, end_how TEXT,
+            running_channel TEXT UNIQUE
+        )""")
+    db.execute("CREATE INDEX IF NOT EXISTS meetings_team ON meetings(team, id)")
+    db.execute("CREATE TABLE IF NOT EXISTS meeting_chairs (id INTEGER PRIMARY KEY, meeting_id INTEGER NOT NULL"
+               " REFERENCES meetings(id), who TEXT NOT NULL, by TEXT NOT NULL, at TEXT NOT NULL, UNIQUE (meeting_id, who))")
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS meeting_items (
+            id INTEGER PRIMARY KEY, meeting_id INTEGER NOT NULL REFERENCES meetings(id), kind TEXT NOT NULL,
+            text TEXT NOT NULL, by TEXT NOT NULL, at TEXT NOT NULL, goal_id INTEGER, action_id INTEGER,
+            undone_at TEXT
+        )""")
+    db.execute("CREATE INDEX IF NOT EXISTS meeting_items_meeting ON meeting_items(meeting_id, id)")
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS meeting_lines (
+            id INTEGER PRIMARY KEY, meeting_id INTEGER NOT NULL REFERENCES meetings(id), at TEXT NOT NULL,
+            by TEXT NOT NULL, name TEXT NOT NULL, text TEXT NOT NULL, ref TEXT, UNIQUE (meeting_id, ref)
+        )""")
+    db.execute("CREATE INDEX IF NOT EXISTS meeting_lines_meeting ON meeting_lines(meeting_id, id)")
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS actions (
+            id INTEGER PRIMARY KEY, meeting_id INTEGER NOT NULL REFERENCES meetings(id), team TEXT NOT NULL,
+            owner TEXT NOT NULL, text TEXT NOT NULL, by TEXT NOT NULL, at TEXT NOT NULL, done_at TEXT,
+            done_by TEXT, note TEXT, deleted INTEGER NOT NULL DEFAULT 0
+        )""")
+    db.execute("CREATE INDEX IF NOT EXISTS actions_team ON actions(team, done_at)")
+    if "meeting" not in db["goal_events"].columns_dict:  # the meeting a status was set in
+        db.execute("ALTER TABLE goal_events ADD COLUMN meeting INTEGER")
+
+
+
 def m008_checkins(db):
     # the weekly check-in: its slot per team (default Thursday 10:00, weekday 3), each team's pass claimed once
     # per slot (the claim and its messages in one commit), and structured data on outbox rows (owner, goals)
@@ -210,7 +249,7 @@ def m008_checkins(db):
 
 
 STEPS = [m001_initial, m002_schedule, m004_slack_inbox, m005_goal_created_event, m006_goal_counts, m003_quarter_life,
-         m008_checkins]
+         m009_meetings, m008_checkins]
 SCHEMA_VERSION = len(STEPS)  # PRAGMA user_version of a store with every step applied
 MIGRATION_SET = "goalkeeper"
 

@@ -24,10 +24,12 @@ from psycopg.rows import dict_row
 from bot.ports import StoreBusy, StoreConflict, StoreRefused, StoreUnavailable
 from bot.times import iso
 
+from .meetings import MeetingStore
 from .pg_schema import STEPS
 
 OUR_TABLES = {"teams", "channels", "people", "goals", "goal_events", "learnings", "kpis", "kpi_values", "outbox",
-              "events_seen", "goal_counts", "quarter_closes", "slack_inbox", "slack_post_attempts"}
+              "events_seen", "goal_counts", "quarter_closes", "slack_inbox", "slack_post_attempts",
+              "meetings"}
 MIGRATIONS_TABLE = "goalkeeper_migrations"
 MIGRATE_LOCK = 0x60A1_4EE9  # pg_advisory_lock key: one process migrates at a time
 GOAL_ID_LOCK = 0x60A1_0001  # held to commit while a goal id is MAX + 1, so ids have no gaps
@@ -94,7 +96,8 @@ def store_error(e: Exception, url: str) -> Exception:
     return e
 
 
-class Store:
+class Store(MeetingStore):
+    PARAM = "%s"  # the meetings' SQL (storage/meetings.py) is written with `?`
     dialect = "postgresql"
     new_store_hint = "point DATABASE_URL at a new, empty database"
 
@@ -183,6 +186,21 @@ class Store:
 
     def all(self, sql: str, params: Iterable = ()) -> list[dict]:
         return self._run(sql, params, "all")
+
+    def tuples(self, sql: str, params: Iterable = ()) -> list[tuple]:
+        """Rows as plain tuples: a long read (a meeting's log) without a dict per row."""
+        from psycopg.rows import tuple_row
+
+        with self._session() as conn:
+            try:
+                return conn.cursor(row_factory=tuple_row).execute(sql, tuple(params)).fetchall()
+            except psycopg.Error as e:
+                raise store_error(e, self.url) from None
+
+    def _after_put(self, conn, table: str, row: dict) -> None:
+        """An imported meeting row kept its id: the identity continues after it."""
+        if "id" in row:
+            conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
 
     def close(self) -> None:
         self._closed = True

@@ -18,10 +18,11 @@ from typing import Iterable
 from bot.ports import StoreBusy, StoreConflict, StoreRefused, StoreUnavailable
 from bot.times import iso
 
+from .meetings import MeetingStore
 from .migrations import MIGRATION_SET, SCHEMA_VERSION, STEPS
 
 OUR_TABLES = {"teams", "channels", "people", "goals", "goal_events", "learnings", "kpis", "kpi_values", "outbox",
-              "events_seen", "goal_counts", "quarter_closes"}
+              "events_seen", "goal_counts", "quarter_closes", "meetings"}
 
 
 def store_error(e: sqlite3.Error) -> Exception:
@@ -53,7 +54,7 @@ def _dict_factory(cursor, row):
     return {d[0]: v for d, v in zip(cursor.description, row)}
 
 
-class Store:
+class Store(MeetingStore):
     dialect = "sqlite"
     new_store_hint = "set GOALKEEPER_DB to a new file"
 
@@ -188,6 +189,15 @@ class Store:
     def one(self, sql: str, params: Iterable = ()) -> dict | None:
         try:
             return self.conn.execute(sql, tuple(params)).fetchone()
+        except sqlite3.Error as e:
+            raise store_error(e) from e
+
+    def tuples(self, sql: str, params: Iterable = ()) -> list[tuple]:
+        """Rows as plain tuples: a long read (a meeting's log) without a dict per row."""
+        try:
+            cur = self.conn.cursor()
+            cur.row_factory = None
+            return cur.execute(sql, tuple(params)).fetchall()
         except sqlite3.Error as e:
             raise store_error(e) from e
 

@@ -13,7 +13,7 @@ from datetime import datetime
 import pytest
 
 from adapters.bootstrap import bootstrap
-from adapters.console import console_channel, message_for
+from adapters.console import console_channel, dispatch, message_for
 from bot.times import zone
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -102,7 +102,7 @@ class Chat:
 
     def replies(self, text: str, user: str | None = None, channel: str | None = None):
         msg = message_for(text, user or self.user, console_channel(channel or self.channel), self.now)
-        return self.bot.handle(msg)
+        return dispatch(self.bot, msg)
 
     def say(self, text: str, user: str | None = None, channel: str | None = None) -> str:
         return "\n".join(r.text for r in self.replies(text, user, channel))

@@ -217,6 +217,26 @@ class IrcAdapter:
                 return m.group(1).strip() or "help"
         return None
 
+    def _actor(self, source, account: str | None) -> Actor:
+        actor_id = f"{self._key_prefix}{account}" if account else f"{self._key_prefix}{source}"
+        return Actor(id=actor_id, name=source.nick)
+
+    def _hear(self, event, source, line: str) -> None:
+        """A channel line that is no command: a meeting's `#` word, or a line of its log, or nothing."""
+        if not line.strip():
+            return
+        account = self._account(source, event.tags)
+        msg = Message(text=line, actor=self._actor(source, account), channel=self._channel(event.target),
+                      at=self.now())
+        try:
+            replies = self.bot.hear(msg)
+        except Exception as e:  # a locked database or a fault the core did not catch
+            log.warning(f"core failed on a line from {source.nick}: {type(e).__name__}: {e}")
+            return
+        if replies:
+            lane = f"account:{account}" if account else irc_lower(source.userhost)
+            self.delivery.reply(msg.channel, event.target, [r.text for r in replies], lane)
+
     def _on_pubmsg(self, event) -> None:
         self._on_message(event, private=False)
 
@@ -231,8 +251,11 @@ class IrcAdapter:
         raw = event.arguments[0] if event.arguments else ""
         if raw.startswith("\x01"):
             return  # CTCP (ACTION, VERSION, ...) is never a command
-        command = self._command_text(clean_incoming(raw), private)
+        line = clean_incoming(raw)
+        command = self._command_text(line, private)
         if command is None:
+            if not private:
+                self._hear(event, source, line)  # every channel line reaches the core: a meeting may log it
             return
         if private and command.startswith(("error:", "usage:")):
             return  # another bot's reply to our reply: never answer it (two bots would loop forever)
@@ -249,8 +272,7 @@ class IrcAdapter:
         if command.lstrip("!").strip().lower() == "more":
             self.delivery.more(channel, target, lane)
             return
-        actor_id = f"{self._key_prefix}{account}" if account else f"{self._key_prefix}{source}"
-        msg = Message(text=command, actor=Actor(id=actor_id, name=source.nick), channel=channel, at=self.now())
+        msg = Message(text=command, actor=self._actor(source, account), channel=channel, at=self.now())
         try:
             replies = self.bot.handle(msg)
             texts = [r.text for r in replies]

@@ -296,9 +296,31 @@ class SlackAdapter:
         self._on_event(body, event, client, from_slack(strip_mention(event.get("text", ""), context.bot_user_id)))
 
     def on_message(self, body: dict, event: dict, client, context) -> None:
+        if _is_channel_line(event, context.bot_user_id):
+            self._on_channel_line(body, event, client)
+            return
         if not _is_command_event(event, context.bot_user_id):
             return
         self._on_event(body, event, client, from_slack(strip_mention(event.get("text", ""), context.bot_user_id)))
+
+    def _on_channel_line(self, body: dict, event: dict, client) -> None:
+        """A line said in a channel (message.channels / message.groups): read only while a meeting runs
+        there (or when it starts one); its ts makes it one line of the log, whichever process hears it."""
+        channel, user = event.get("channel", ""), event.get("user", "")
+        team = body.get("team_id") or event.get("team", "")
+        text = from_slack(event.get("text", ""))
+        try:
+            if not self.bot.listening(f"slack:{team}:{channel}", text):
+                return
+            now = self.clock()
+            msg = self._message(text, team, user, self._lookup(client, "user", user), channel,
+                                self._lookup(client, "channel", channel), False, now)
+            msg = Message(text=msg.text, actor=msg.actor, channel=msg.channel, at=msg.at, ref=event.get("ts"))
+            for reply in self.bot.hear(msg):
+                post_messages(client, self.pacer, channel, to_messages(reply.text), thread_ts=event.get("thread_ts"),
+                              user=user if reply.error else None)
+        except Exception as e:
+            log_problem(f"channel line {body.get('event_id')}", e)
 
     def _on_event(self, body: dict, event: dict, client, text: str) -> None:
         channel, user = event.get("channel", ""), event.get("user", "")
@@ -313,6 +335,8 @@ class SlackAdapter:
             user_name = self._lookup(client, "user", user)
             channel_name = "" if private else self._lookup(client, "channel", channel)
             msg = self._message(text or "help", team, user, user_name, channel, channel_name, private, now)
+            if not private:  # a mention said in a meeting is one line of its log, by its ts
+                msg = Message(text=msg.text, actor=msg.actor, channel=msg.channel, at=msg.at, ref=event.get("ts"))
             for reply in self._apply(key, msg):
                 # asked in the open, answered in the open; an error goes to the asker alone (a DM is already private)
                 to_user = user if reply.error and not private else None
@@ -336,6 +360,17 @@ def _is_command_event(event: dict, bot_user_id: str | None) -> bool:
     if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
         return False
     return bool(event.get("user")) and event.get("user") != bot_user_id
+
+
+def _is_channel_line(event: dict, bot_user_id: str | None) -> bool:
+    """A person's line in a public or private channel that is not addressed to the bot (a mention is
+    an app_mention of its own, which logs it)."""
+    if event.get("channel_type") not in ("channel", "group") or event.get("subtype") or event.get("bot_id"):
+        return False
+    user = event.get("user")
+    if not user or user == bot_user_id:
+        return False
+    return not (bot_user_id and f"<@{bot_user_id}" in (event.get("text") or ""))
 
 
 def _drop_token_notice(record) -> bool:

@@ -6,7 +6,9 @@ from ..model import Reply
 from .registry import command
 
 HELP = "help [<command>]"
-ORDER = ("goal", "learning", "learnings", "kpi", "review", "digest", "checkin", "team", "help")
+ORDER = ("goal", "learning", "learnings", "kpi", "review", "digest", "checkin", "team", "meetings", "minutes", "actions", "action",
+         "help")
+PAIRED = {"minutes": "meetings", "action": "actions"}  # shown on the line of the word before: help stays short
 
 
 @command("help", HELP, "the commands, or one command's usage")
@@ -17,9 +19,18 @@ def help_(ctx, rest: str) -> Reply:
         for top in ORDER:
             group = [c for n, c in ctx.core.commands.commands.items() if n.split()[0] == top]
             # the bare command first (`digest` before `digest schedule`), then its subcommands as registered
-            lines += [f"  {c.usage}" for c in sorted(group, key=lambda c: c.name != top)]
-        lines.append("help <command> tells more, e.g. help goal add")
+            shown = [f"  {c.usage}" for c in sorted(group, key=lambda c: c.name != top)]
+            if top in PAIRED and shown:
+                lines[-1] += "  |" + shown.pop(0)
+            lines += shown
+        lines.append("help <command> tells more, e.g. help goal add; help meeting: the review meeting's # words")
         return Reply(ctx.r.text("\n".join(lines)))
+    if topic in ("meeting", "#startmeeting", "startmeeting"):
+        from ..meeting.hearing import START
+        from ..meeting.words import WORDS
+
+        return Reply(ctx.r.text("\n".join([START + "   starts it; the speaker chairs it"]
+                                           + [w.usage + ("   (chairs)" if w.chairs_only else "") for w in WORDS.values()])))
     matches = [c for n, c in ctx.core.commands.commands.items() if n == topic or n.startswith(topic + " ")]
     if not matches:
         raise UsageError(f"no command {topic[:40]!r}", HELP + "  (commands: " + ", ".join(ORDER) + ")")

@@ -36,6 +36,7 @@ from ..model import STATUSES
 from ..life import CLOSED, OPEN, UNDER_REVIEW, close_instant
 from ..quarters import REVIEW_LEAD, Quarter, quarter_of
 from ..times import iso, parse_iso
+from .meeting import meeting_part
 
 
 COUNT_KEYS = ("hit", "partial", "miss", "dropped", "open")
@@ -150,6 +151,7 @@ class Review:
     size: int | None = None  # people (team set size:)
     time: dict[str, int] = field(default_factory=dict)  # the declared time split (team time), percent per kind
     recent: list = field(default_factory=list)  # (label, hit, decided) of the last closed quarters (--all)
+    meeting: object = None  # bot/review/meeting.py ReviewMeeting: the review meeting's decisions and actions
 
     @property
     def display(self) -> str:
@@ -503,7 +505,9 @@ def build_review(doc: dict, team: str, quarter: Quarter, now: datetime,
                  default_tz: str = "UTC", kinds: tuple = ("strategic", "core")) -> Review:
     """One team's review of `quarter`; `now` is the caller's clock (aware datetime).
     `default_tz` is for a team without a time zone (GOALKEEPER_TZ)."""
-    return _build(_Index(doc), team, quarter, now, default_tz, kinds)
+    review = _build(_Index(doc), team, quarter, now, default_tz, kinds)
+    review.meeting = meeting_part(doc, team, quarter.label, quarter.prev().label, review.as_of)
+    return review
 
 
 RECENT = 4  # closed quarters in the organisation summary's history
@@ -517,6 +521,7 @@ def build_all(doc: dict, quarter: Quarter, now: datetime, default_tz: str = "UTC
     out = []
     for t in teams if teams is not None else index.team_names():
         review = _build(index, t, quarter, now, default_tz, kinds)
+        review.meeting = meeting_part(doc, t, quarter.label, quarter.prev().label, review.as_of)
         tz = _zone((index.teams.get(t) or {}).get("tz"), default_tz)
         q = quarter_of(now.astimezone(tz).date(), quarter.fiscal_start).prev()
         for _ in range(RECENT + 1):  # the last quarter to end may still be under review

@@ -539,6 +539,22 @@ def _after_slide(review: Review) -> list[_Slide]:
                                  *([f"<li>{_h(more)}</li>"] if more else []), "</ul>"])]
 
 
+def _meeting_slide(review: Review) -> list[_Slide]:
+    """The review meeting's decisions and action items, and how the last review's actions went."""
+    m = review.meeting
+    if m is None:
+        return []
+    body = [_team_kicker(review), "<h2>Review meeting" + (f" (M{m.id})" if m.id else "") + "</h2>"]
+    if m.last_text():
+        body.append(f'<p class="by">{_h(m.last_text())}</p>')
+    if m.id:
+        body += ["<h3>Decisions</h3><ul>", *([f"<li>{_h(d)}</li>" for d in m.decisions] or ["<li>none</li>"]),
+                 "</ul><h3>Action items</h3><ul>",
+                 *([f"<li>A{a} {_h(o)}: {_h(t)} ({'done' if done else 'open'})</li>" for a, o, t, done in m.actions]
+                   or ["<li>none</li>"]), "</ul>"]
+    return [_Slide("learnings", body)]
+
+
 def _title_slide(reviews: list[Review], title: str) -> _Slide:
     body = [_heading("h1", title)]
     if not reviews:
@@ -564,7 +580,7 @@ def _title_slide(reviews: list[Review], title: str) -> _Slide:
 
 def _team_slides(review: Review) -> list[_Slide]:
     return [*_glance(review), *_goal_slides(review), *_kpi_slides(review), _kinds_slide(review),
-            _learnings_slide(review), *_after_slide(review)]
+            _learnings_slide(review), *_meeting_slide(review), *_after_slide(review)]
 
 
 def render_html(reviews: list[Review] | Review, title: str | None = None) -> str:

@@ -181,11 +181,40 @@ def _md_body(review: Review, h: str) -> list[str]:
     else:
         out.append("No team learnings recorded.")
     out.append("")
+    out += _md_meeting(review, h)
     if review.changed_after:
         out += [f"{h}# Changed after the review", "",
                 "Recorded after the quarter closed; not counted above.", "",
                 *[f"- {_md(_change_line(c))}" for c in changes_shown(review)[0]],
                 *[f"- {_md(m)}" for m in changes_shown(review)[1:] if m], ""]
+    return out
+
+
+def _md_meeting(review: Review, h: str) -> list[str]:
+    m = review.meeting
+    if m is None:
+        return []
+    out = [f"{h}# Review meeting" + (f" (M{m.id})" if m.id else ""), ""]
+    if m.last_text():
+        out += [f"- {_md(m.last_text())}", ""]
+    if m.id:
+        out += ["Decisions:", ""] + ([f"- {_md(d)}" for d in m.decisions] or ["- none"]) + ["", "Action items:", ""]
+        out += [f"- A{a} {_md(o)}: {_md(t)} ({'done' if done else 'open'})" for a, o, t, done in m.actions] or ["- none"]
+        out.append("")
+    return out
+
+
+def _wiki_meeting(review: Review, sub: str) -> list[str]:
+    m = review.meeting
+    if m is None:
+        return []
+    out = [f"{sub} Review meeting" + (f" (M{m.id})" if m.id else "") + f" {sub}"]
+    if m.last_text():
+        out.append(f"* {_wiki(m.last_text())}")
+    if m.id:
+        out += ["Decisions:"] + ([f"* {_wiki(d)}" for d in m.decisions] or ["* none"]) + ["Action items:"]
+        out += [f"* A{a} {_wiki(o)}: {_wiki(t)} ({'done' if done else 'open'})" for a, o, t, done in m.actions] or ["* none"]
+    out.append("")
     return out
 
 
@@ -293,6 +322,7 @@ def _wiki_body(review: Review, level: int) -> list[str]:
     else:
         out.append("No team learnings recorded.")
     out.append("")
+    out += _wiki_meeting(review, sub)
     if review.changed_after:
         out += [f"{sub} Changed after the review {sub}", "Recorded after the quarter closed; not counted above.",
                 *[f"* {_wiki(_change_line(c))}" for c in changes_shown(review)[0]],
@@ -359,6 +389,14 @@ def render_chat(review: Review, renderer, max_lines: int = CHAT_MAX_LINES) -> li
         tail.append(f"{n} team learning{'s' if n != 1 else ''}: {t(review.learnings[0].text)}"
                     + (" ..." if n > 1 else ""))
 
+    if review.meeting is not None:
+        m = review.meeting
+        if m.id:
+            open_n = sum(1 for a in m.actions if not a[3])
+            tail.append(f"review meeting M{m.id}: {len(m.decisions)} decisions, {len(m.actions)} action items"
+                        f" ({open_n} open; minutes M{m.id})")
+        if m.last_text():
+            tail.append(t(m.last_text()))
     if review.changed_after:
         n = review.changed_after_count
         tail.append(f"changed after the review ({n}, not counted): {t(review.changed_after[0].text)}"
