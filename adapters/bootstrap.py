@@ -26,6 +26,7 @@ class App:
     store: object
     core: Goalkeeper
     clock: Callable[[], datetime]
+    wiki: object = None  # adapters.wiki.MediaWiki when GOALKEEPER_WIKI_* is set
 
     def close(self) -> None:
         self.store.close()
@@ -69,9 +70,20 @@ def bootstrap(env: Mapping[str, str] | None = None, *, now: datetime | None = No
     (default: the `goalkeeper` logger)."""
     env = os.environ if env is None else env
     config = config or Config.from_env(env)
+    wiki = open_wiki(env)
     store = open_store(config)
     clock = (lambda: now) if now is not None else utc_now
-    return App(config, store, Goalkeeper(store, config, log=log), clock)
+    return App(config, store, Goalkeeper(store, config, log=log, wiki=wiki), clock, wiki)
+
+
+def open_wiki(env: Mapping[str, str]):
+    """The wiki GOALKEEPER_WIKI_* names (None: publishing is off); mwclient is imported only when it is set."""
+    if not any((env.get(k) or "").strip() for k in ("GOALKEEPER_WIKI_API", "GOALKEEPER_WIKI_USER",
+                                                     "GOALKEEPER_WIKI_PASSWORD")):
+        return None
+    from adapters.wiki import from_env
+
+    return from_env(env)
 
 
 __all__ = ["App", "ConfigError", "StoreOpenError", "bootstrap", "open_store", "utc_now"]

@@ -84,6 +84,17 @@ def parser() -> argparse.ArgumentParser:
     mt.add_argument("--format", choices=FORMATS, default="md")
     mt.add_argument("-o", "--output", help="write to this file (default: standard output)")
     mt.add_argument("--now", help="the instant the minutes are written at (ISO 8601); default: now")
+    pb = sub.add_parser("publish", help="publish a review or a meeting's minutes to the wiki (GOALKEEPER_WIKI_*)")
+    what = pb.add_mutually_exclusive_group(required=True)
+    what.add_argument("--team", help="the team whose review to publish")
+    what.add_argument("--all", action="store_true", help="every team's review on one page")
+    what.add_argument("--meeting", help="a meeting's minutes, e.g. M3")
+    pb.add_argument("--teams", help="with --all: these teams, in this order, e.g. ops,releng")
+    pb.add_argument("--quarter", help="Q3, 2016Q1, FY2016Q3, this, next, last (default: the quarter under review, "
+                                      "else this one)")
+    pb.add_argument("--dry-run", action="store_true", help="print what would change on the page; write nothing")
+    pb.add_argument("--force", action="store_true", help="replace Goalkeeper's section even if a person edited it")
+    pb.add_argument("--now", help="the instant the review is written at (ISO 8601); default: now")
     e = sub.add_parser("export", help="the whole store as one JSON document")
     e.add_argument("--format", choices=("json",), default="json")
     e.add_argument("-o", "--output", help="write to this file (default: standard output)")
@@ -153,6 +164,10 @@ def _run(args) -> int:
         return _review(args, env)
     if args.cmd == "minutes":
         return _minutes(args, env)
+    if args.cmd == "publish":
+        from adapters.publish_cli import publish
+
+        return publish(args, start(env, args.now))
     if args.cmd == "export":
         text = json.dumps(start(env).store.export(), indent=2, ensure_ascii=False) + "\n"
         return _write(text, args.output)

@@ -21,6 +21,8 @@ class Config:
     busy_timeout_ms: int = 5000  # how long a write waits for another process holding the database
     kinds: tuple = ("strategic", "core")  # goal kinds; the first is the default of `goal add`
     hit_band: tuple = (60, 80)  # the hit rate (percent) a team should land in
+    wiki_page: str = "Quarterly reviews/{team}/{quarter}"  # GOALKEEPER_WIKI_PAGE
+    wiki_minutes_page: str = "Meetings/{team}/{date}"  # GOALKEEPER_WIKI_MINUTES_PAGE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Config":
@@ -49,8 +51,16 @@ class Config:
         m = re.fullmatch(r"(\d{1,3})\s*-\s*(\d{1,3})%?", band)
         if not m or not int(m.group(1)) <= int(m.group(2)) <= 100:
             raise ConfigError(f"GOALKEEPER_HIT_BAND: {band!r} is not low-high percent (like 60-80)")
+        pages = {}
+        for var, key in (("GOALKEEPER_WIKI_PAGE", "wiki_page"), ("GOALKEEPER_WIKI_MINUTES_PAGE", "wiki_minutes_page")):
+            template = (env.get(var) or "").strip() or getattr(cls, key)
+            from .publish import template_error
+
+            if (why := template_error(template)) is not None:
+                raise ConfigError(f"{var}: {why}")
+            pages[key] = template
         return cls(db_path=db, database_url=url, tz=tz, fiscal_start=int(raw), admins=admins, busy_timeout_ms=int(busy), kinds=kinds,
-                   hit_band=(int(m.group(1)), int(m.group(2))))
+                   hit_band=(int(m.group(1)), int(m.group(2))), **pages)
 
 
 def valid_tz(name: str) -> bool:

@@ -19,6 +19,7 @@ class Ctx:
         self.core = core
         self.store = core.store
         self.config = core.config
+        self.wiki = core.wiki
         self.msg = msg
         self.now: datetime = msg.at
         self.actor = msg.actor

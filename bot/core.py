@@ -23,14 +23,19 @@ log = logging.getLogger("goalkeeper")
 
 
 class Goalkeeper:
-    def __init__(self, store, config: Config | None = None, log=None):
+    def __init__(self, store, config: Config | None = None, log=None, wiki=None):
         self.store = store
+        self.wiki = wiki  # bot.ports.Wiki when GOALKEEPER_WIKI_* is set: publishing is on
         self.config = config or Config()
         self._log = log
         self.commands = registry()
         self.known = Known(store, self.config.tz)
         self.scheduler = Scheduler(store, self.config, self.log)
         self.meeting_ended: list = []  # callables (meeting id, now) -> lines added to #endmeeting's reply
+        if wiki is not None:  # #endmeeting publishes the minutes and its reply carries the page's URL
+            from .publications import minutes_hook
+
+            self.meeting_ended.append(minutes_hook(self))
 
     def log(self, line: str) -> None:
         if self._log:

@@ -1,8 +1,9 @@
-"""What the core needs from the world, as Protocols: a store, a renderer. The core defines the
+"""What the core needs from the world, as Protocols: a store, a renderer, a wiki. The core defines the
 errors a store raises, so no handler ever knows which database it talks to."""
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any, Iterable, Protocol
 
 
@@ -70,3 +71,49 @@ class Renderer(Protocol):
     def code(self, s: str) -> str: ...
     def mention(self, identity: str | None, names: dict | None = None) -> str: ...
     def read_mention(self, text: str) -> str | None: ...
+
+
+# -- publishing to a wiki (adapters/wiki.py is the MediaWiki implementation) -----------------------------
+
+
+class WikiError(Exception):
+    """The wiki could not be read or written (unreachable, login refused, protected, too big ...);
+    str() is one line a person can read, never a password. Nothing was written."""
+
+
+class WikiTitleRefused(WikiError):
+    """The wiki does not accept this page title."""
+
+
+class WikiEditConflict(WikiError):
+    """The wiki saw an edit after the revision the save was based on."""
+
+
+@dataclass(frozen=True)
+class WikiPage:
+    title: str               # as the wiki normalised it
+    exists: bool
+    text: str                # "" when the page does not exist
+    revision: int | None     # the current revision: the base of the next save
+    timestamp: str | None    # that revision's timestamp (the edit's basetimestamp)
+    user: str | None         # who made it
+    url: str
+    read_at: str | None = None  # the wiki's clock when it was read (the edit's starttimestamp)
+
+
+@dataclass(frozen=True)
+class WikiRevision:
+    revision: int
+    user: str
+    timestamp: str
+    text: str
+
+
+class Wiki(Protocol):
+    """What publishing needs from a wiki. Every method raises WikiError (or a subclass) and nothing else."""
+
+    api: str  # the wiki's API URL: which wiki a page's record in the store belongs to
+
+    def page(self, title: str) -> WikiPage: ...
+    def revisions_after(self, title: str, revision: int, limit: int) -> list[WikiRevision]: ...
+    def save(self, base: WikiPage, text: str, summary: str) -> int | None: ...  # new revision id, None: no change

@@ -231,6 +231,15 @@ def m009_meetings(db):
 
 
 
+def m010_wiki(db):
+    # per wiki page Goalkeeper publishes to: the revision it last wrote and the section text as the wiki
+    # stored it (what a person's edit is told apart from); pending is the text of a save whose outcome
+    # was never heard (the wiki went away mid-save), so it is not mistaken for a person's edit
+    db.execute("CREATE TABLE IF NOT EXISTS wiki_pages (api TEXT NOT NULL, title TEXT NOT NULL, revision INTEGER,"
+               " section TEXT, pending TEXT, written_at TEXT, by TEXT, PRIMARY KEY (api, title))")
+
+
+
 def m008_checkins(db):
     # the weekly check-in: its slot per team (default Thursday 10:00, weekday 3), each team's pass claimed once
     # per slot (the claim and its messages in one commit), and structured data on outbox rows (owner, goals)
@@ -249,7 +258,7 @@ def m008_checkins(db):
 
 
 STEPS = [m001_initial, m002_schedule, m004_slack_inbox, m005_goal_created_event, m006_goal_counts, m003_quarter_life,
-         m009_meetings, m008_checkins]
+         m009_meetings, m010_wiki, m008_checkins]
 SCHEMA_VERSION = len(STEPS)  # PRAGMA user_version of a store with every step applied
 MIGRATION_SET = "goalkeeper"
 

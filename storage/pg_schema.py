@@ -207,6 +207,12 @@ def m009_meetings(conn):
         conn.execute(sql)
 
 
+def m010_wiki(conn):
+    # as on SQLite: per wiki page, the revision and section text Goalkeeper last wrote, and a save never confirmed
+    conn.execute(f"""CREATE TABLE wiki_pages (api {T} NOT NULL, title {T} NOT NULL, revision BIGINT, section {T},
+        pending {T}, written_at {T}, by {T}, PRIMARY KEY (api, title))""")
+
+
 def m008_checkins(conn):
     # as on SQLite: the check-in slot per team, each team's pass claimed once per slot, data on outbox rows
     conn.execute("ALTER TABLE teams ADD COLUMN checkin_weekday INTEGER NOT NULL DEFAULT 3,"
@@ -221,5 +227,5 @@ def m008_checkins(conn):
 
 # the order of storage/migrations.py STEPS (a test holds the two in step)
 STEPS = [m001_initial, m002_schedule, m004_slack_inbox, m005_goal_created_event, m006_goal_counts, m003_quarter_life,
-         m009_meetings, m008_checkins]
+         m009_meetings, m010_wiki, m008_checkins]
 SCHEMA_VERSION = len(STEPS)

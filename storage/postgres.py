@@ -328,6 +328,25 @@ class Store(MeetingStore):
         cols = ", ".join(f"{k} = %s" for k in fields)
         conn.execute(f"UPDATE teams SET {cols} WHERE name = %s", (*fields.values(), name))
 
+    # -- wiki pages Goalkeeper publishes to (as on SQLite) ------------------------
+
+    def wiki_record(self, api: str, title: str) -> dict | None:
+        """revision, section (as the wiki stored it) and pending (a save never confirmed) of one page."""
+        return self.one("SELECT revision, section, pending, written_at, by FROM wiki_pages WHERE api = %s AND title = %s",
+                        (api, title))
+
+    def wiki_pending(self, conn, api: str, title: str, section: str) -> None:
+        """Before a save: the text about to be written, so a save whose answer is lost is still known."""
+        conn.execute("INSERT INTO wiki_pages (api, title, pending) VALUES (%s, %s, %s)"
+                     " ON CONFLICT (api, title) DO UPDATE SET pending = excluded.pending", (api, title, section))
+
+    def wiki_written(self, conn, api: str, title: str, revision: int, section: str, now, by: str) -> None:
+        conn.execute("INSERT INTO wiki_pages (api, title, revision, section, pending, written_at, by)"
+                     " VALUES (%s, %s, %s, %s, NULL, %s, %s) ON CONFLICT (api, title) DO UPDATE SET"
+                     " revision = excluded.revision, section = excluded.section, pending = NULL,"
+                     " written_at = excluded.written_at, by = excluded.by",
+                     (api, title, revision, section, iso(now), by))
+
     def closes(self, team: str) -> dict[str, str]:
         """The team's closed quarters: {label: ISO instant}."""
         return {r["quarter"]: r["at"] for r in self.all("SELECT quarter, at FROM quarter_closes WHERE team = %s",

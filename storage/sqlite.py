@@ -207,6 +207,25 @@ class Store(MeetingStore):
         except sqlite3.Error as e:
             raise store_error(e) from e
 
+    # -- wiki pages Goalkeeper publishes to ------------------------------------
+
+    def wiki_record(self, api: str, title: str) -> dict | None:
+        """revision, section (as the wiki stored it) and pending (a save never confirmed) of one page."""
+        return self.one("SELECT revision, section, pending, written_at, by FROM wiki_pages WHERE api = ? AND title = ?",
+                        (api, title))
+
+    def wiki_pending(self, conn, api: str, title: str, section: str) -> None:
+        """Before a save: the text about to be written, so a save whose answer is lost is still known."""
+        conn.execute("INSERT INTO wiki_pages (api, title, pending) VALUES (?, ?, ?)"
+                     " ON CONFLICT (api, title) DO UPDATE SET pending = excluded.pending", (api, title, section))
+
+    def wiki_written(self, conn, api: str, title: str, revision: int, section: str, now, by: str) -> None:
+        conn.execute("INSERT INTO wiki_pages (api, title, revision, section, pending, written_at, by)"
+                     " VALUES (?, ?, ?, ?, NULL, ?, ?) ON CONFLICT (api, title) DO UPDATE SET"
+                     " revision = excluded.revision, section = excluded.section, pending = NULL,"
+                     " written_at = excluded.written_at, by = excluded.by",
+                     (api, title, revision, section, iso(now), by))
+
     # -- teams and channels --------------------------------------------------
 
     def team(self, name: str) -> dict | None:

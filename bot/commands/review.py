@@ -12,8 +12,9 @@ from .registry import command
 REVIEW = "review [team:<t>] [quarter:<q>]"
 REVIEW_DATE = "review date <when> [team:<t>]"
 CLOSE = "review close [team:<t>] [quarter:<q>]"
+PUBLISH = "review publish [team:<t>] [quarter:<q>]"
 
-GROUPS = {"review": "review [team:<t>] [quarter:<q>]  |  review date <when> [team:<t>]  |  review close [team:<t>] [quarter:<q>]"}
+GROUPS = {"review": "review [team:<t>] [quarter:<q>]  |  review date <when> [team:<t>]  |  review close [team:<t>] [quarter:<q>]  |  review publish [team:<t>] [quarter:<q>]"}
 
 
 @command("review", REVIEW, "the quarterly review summary in chat", keys=("team", "quarter"), slow=True)
@@ -70,3 +71,27 @@ def review_close(ctx, rest: str) -> Reply:
     return Reply(f"{ctx.r.text(team)} {quarter.label} is closed: its review stays as it stands now "
                  f"({c['hit']} hit, {c['partial']} partial, {c['miss']} miss, {c['open']} with no final status); "
                  "later changes are listed apart", public=True)
+
+
+@command("review publish", PUBLISH, "publish the review to the wiki (GOALKEEPER_WIKI_*)", keys=("team", "quarter"),
+         slow=True)
+def review_publish(ctx, rest: str) -> Reply:
+    from ..ports import WikiError
+    from ..publications import review_publication
+    from ..publish import PublishRefused, publish
+
+    extra, opts = split_options(rest, ("team", "quarter"))
+    no_words(extra, "review publish takes team: and quarter:", PUBLISH)
+    team = ctx.team(opts, PUBLISH)
+    tz = ctx.team_tz(team)
+    quarter = ctx.review_quarter(opts, team, tz, PUBLISH)
+    ctx.require_admin("publish the review to the wiki", PUBLISH)
+    if ctx.wiki is None:
+        raise UsageError("publishing is off: the wiki is not configured (GOALKEEPER_WIKI_API, GOALKEEPER_WIKI_USER, "
+                         "GOALKEEPER_WIKI_PASSWORD)", PUBLISH)
+    try:
+        pub = review_publication(ctx.store, ctx.config, team, quarter, ctx.now)
+        outcome = publish(ctx.wiki, ctx.store, pub, ctx.now, ctx.actor.id)
+    except (PublishRefused, WikiError) as e:
+        raise UsageError(str(e), PUBLISH) from None
+    return Reply(ctx.r.text(f"{team} {quarter.label}: {outcome.line()}"), public=True)
