@@ -84,11 +84,13 @@ def _save_history(readline, path: str) -> None:
 
 
 def deliver(bot, now: datetime, stdout: TextIO = sys.stdout, worker: str = "tick") -> int:
-    """Print every queued console message under a line `[#channel]`, then mark it delivered."""
+    """Print every queued console message under a line `[#channel]` (a check-in under `[@owner]`), then mark
+    it delivered."""
     n = 0
     claimed = bot.claim_outgoing("console", now, worker, limit=10_000)
     for i, out in enumerate(claimed):
-        name = out.channel_key.split(":", 1)[1]
+        owner = out.extra.get("owner_name")
+        name = f"@{owner}" if owner else out.channel_key.split(":", 1)[1]
         try:
             print(f"[{name}]\n{out.text}", file=stdout, flush=True)
         except OSError:  # standard output closed (`| head -1`): what was not printed is given back, queued

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 from .common import ROOT, Figure, Workdir, fmt
 
-AREAS = ("core", "irc", "slack", "schedule", "review", "growth", "pg", "meeting", "wiki")
+AREAS = ("core", "irc", "slack", "schedule", "review", "growth", "pg", "meeting", "wiki", "checkin")
 
 
 def main(argv: list[str] | None = None) -> int:

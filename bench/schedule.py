@@ -76,6 +76,18 @@ def seed_channels(db: str, n: int, delivered: bool) -> None:
             "INSERT INTO channels (key, name, platform, team, private, created_at) VALUES (?, ?, ?, ?, 0, ?)",
             [(f"irc:bench:#team{i}", f"#team{i}", ("irc", "slack", "console")[i % 3], f"team{i}", since)
              for i in range(n)])
+        # this week's check-ins: asked already (delivered), or the schedule set after the latest slot (fresh)
+        from bot.checkin import plan_checkins
+
+        conn.row_factory = lambda c, r: {d[0]: v for d, v in zip(c.description, r)}
+        if delivered:
+            rows = conn.execute("SELECT name AS team, tz, checkin_weekday, checkin_time, checkin_enabled,"
+                                " created_at AS checkin_since, NULL AS checkin_done FROM teams").fetchall()
+            asks, _ = plan_checkins(rows, NOW)
+            conn.executemany("INSERT INTO checkin_passes (team, slot, at) VALUES (?, ?, ?)",
+                             [(a.team, iso(a.slot), iso(a.slot)) for a in asks])
+        else:
+            conn.execute("UPDATE teams SET checkin_since = digest_since")
         if delivered:
             conn.row_factory = lambda c, r: {d[0]: v for d, v in zip(c.description, r)}
             from bot.schedule import _CHANNELS_SQL

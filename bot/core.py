@@ -1,6 +1,7 @@
 """The chat-agnostic core: a message in, replies out; scheduled messages into the outbox."""
 from __future__ import annotations
 
+import json
 import logging
 import traceback
 from datetime import datetime
@@ -135,14 +136,15 @@ class Goalkeeper:
     # -- scheduled messages -----------------------------------------------------------
 
     def tick(self, now: datetime) -> int:
-        """End the meetings silent for 6 hours, then queue every reminder and digest due at `now`;
+        """End the meetings silent for 6 hours, then queue every reminder, digest and check-in due at `now`;
         returns how many messages were queued."""
         return expire(self, now) + self.scheduler.queue_due(now)
 
     def claim_outgoing(self, platform: str, now: datetime, worker: str, limit: int = 100,
                        lease_seconds: int = 120) -> list[Outgoing]:
         rows = self.store.claim(platform, now, worker, lease_seconds, limit)
-        return [Outgoing(r["id"], r["channel_key"], r["platform"], r["text"], r["kind"], r["slot"]) for r in rows]
+        return [Outgoing(r["id"], r["channel_key"], r["platform"], r["text"], r["kind"], r["slot"],
+                         json.loads(r["data"]) if r.get("data") else {}) for r in rows]
 
     def mark_delivered(self, outgoing_id: int, now: datetime) -> None:
         self.store.mark_delivered(outgoing_id, now)

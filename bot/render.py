@@ -27,6 +27,7 @@ class PlainRenderer:
     short = False               # output kept to a few lines
     uploads = False             # takes whole documents as files
     names_are_accounts = True   # `owner:greg` is the identity of that name, never whoever uses it now
+    asks_in_channel = False     # a check-in names its owners in the team channel rather than asking each apart
 
     def text(self, s: str) -> str:
         """User-supplied text, made safe for this platform."""
@@ -58,6 +59,7 @@ class IrcRenderer(PlainRenderer):
 
     platform = "irc"
     short = True
+    asks_in_channel = True  # no private message reaches an account reliably; one line in the channel does
 
     def status(self, status: str | None) -> str:
         if not status:

@@ -1,4 +1,4 @@
-"""What is due at an instant: review reminders and weekly digests, queued exactly once.
+"""What is due at an instant: review reminders, weekly digests and check-ins, queued exactly once.
 
 A pass (`queue_due`) decides from the store alone, never from timers in memory:
 
@@ -18,6 +18,8 @@ Slots are wall-clock times in the team's zone (zoneinfo): 09:00 stays 09:00 acro
 daylight-saving changes; a time skipped by a spring-forward gap goes at the first
 instant after the gap, an ambiguous fall-back time at its first occurrence.
 
+Check-ins (bot/checkin.py) are claimed per team and slot, in the same commit as their messages.
+
 Delivery is the adapters' business (`claim_outgoing` / `mark_delivered`).
 """
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from .checkin import build_checkins, plan_checkins
 from .digest import build_digest, build_reminder
 from .render import renderer_for
 from .slots import UTC, parse_hhmm, reminder_slots, weekly_slots
@@ -148,20 +151,41 @@ class Scheduler:
         if quiet is not None and token is not None and quiet[0] == token and quiet[1] <= now and (
                 quiet[2] is None or now < quiet[2]):
             return 0
-        candidates, nxt = plan(store.schedule_rows(), now, self.config.tz)
+        rows = store.schedule_rows()
+        candidates, nxt = plan(rows, now, self.config.tz)
+        checkins, nxt_checkin = plan_checkins(rows, now, self.config.tz)
+        if nxt_checkin is not None and (nxt is None or nxt_checkin < nxt):
+            nxt = nxt_checkin
         due = _missing(store, candidates)
-        if not due:
+        if not due and not checkins:
             self._quiet.last = (token, now, nxt) if token is not None else None
             return 0
         self._quiet.last = None
         texts = self._texts(due, now)
+        asks = self._checkins(checkins)
         n = 0
         with store.write() as conn:
             for d in due:
                 if id(d) in texts and store.enqueue(conn, d.key, d.channel_key, d.platform, d.kind, iso(d.slot),
                                                     texts[id(d)], now):
                     n += 1
+            for c, rows in asks:  # a team's pass and its messages in one commit: asked once, whoever comes first
+                if not store.claim_checkin_pass(conn, c.team, iso(c.slot), now):
+                    continue
+                for m in rows:
+                    if store.enqueue(conn, m["key"], m["channel_key"], m["platform"], m["kind"], m["slot"], m["text"],
+                                     now, data=m["data"]):
+                        n += 1
         return n
+
+    def _checkins(self, due) -> list[tuple]:
+        out = []
+        for c in due:
+            try:
+                out.append((c, build_checkins(self.store, self.config, c)))
+            except Exception as e:  # one team's bad data must not hold up the others; a later pass retries it
+                self.log(f"schedule: cannot build the check-in of {c.team}: {type(e).__name__}: {e}")
+        return out
 
     def _texts(self, due: list[Due], now: datetime) -> dict[int, str]:
         """The text of each due message, built once per team, kind, slot and platform."""

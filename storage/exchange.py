@@ -68,6 +68,12 @@ def export(store, team: str | None = None) -> dict:
                     "enabled": bool(t["digest_enabled"]),
                     "since": t["digest_since"],
                 },
+                "checkin": {
+                    "weekday": WEEKDAYS[t["checkin_weekday"]],
+                    "time": t["checkin_time"],
+                    "enabled": bool(t["checkin_enabled"]),
+                    "since": t["checkin_since"],
+                },
                 "created_at": t["created_at"],
                 "title": t["title"],
                 "size": t["size"],
@@ -112,7 +118,8 @@ def export(store, team: str | None = None) -> dict:
     if not team:
         doc["deliveries"] = [
             {"key": o["key"], "channel": o["channel_key"], "platform": o["platform"], "kind": o["kind"],
-             "slot": o["slot"], "text": o["text"], "created_at": o["created_at"], "delivered_at": o["delivered_at"]}
+             "slot": o["slot"], "text": o["text"], "created_at": o["created_at"], "delivered_at": o["delivered_at"],
+             "data": json.loads(o["data"]) if o.get("data") else None}
             for o in rows["outbox"]
         ]
     return doc
@@ -142,8 +149,12 @@ def import_(store, doc: dict) -> dict:
                 "created_at": t.get("created_at") or d.get("since")})
             counts["teams"] += 1
             time = t.get("time") or None
+            c = t.get("checkin") or {}
             store.update_team(conn, t["name"], title=t.get("title"), size=t.get("size"),
-                              time=json.dumps(time, sort_keys=True) if time else None)
+                              time=json.dumps(time, sort_keys=True) if time else None,
+                              checkin_weekday=WEEKDAYS.index(c.get("weekday", "thursday")),
+                              checkin_time=c.get("time", "10:00"), checkin_enabled=int(c.get("enabled", True)),
+                              checkin_since=c.get("since"))
             for label, at in (t.get("closed") or {}).items():
                 put(conn, "quarter_closes", {"team": t["name"], "quarter": label, "at": at, "by": "import",
                                              "how": "import"})
@@ -196,6 +207,7 @@ def import_(store, doc: dict) -> dict:
         for o in doc.get("deliveries", []):
             put(conn, "outbox", {"key": o.get("key"), "channel_key": o["channel"], "platform": o["platform"],
                                  "kind": o["kind"], "slot": o["slot"], "text": o["text"],
-                                 "created_at": o["created_at"], "delivered_at": o.get("delivered_at")},
+                                 "created_at": o["created_at"], "delivered_at": o.get("delivered_at"),
+                                 "data": json.dumps(o["data"], sort_keys=True) if o.get("data") is not None else None},
                 ignore_conflict=True)
     return counts

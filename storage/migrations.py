@@ -263,9 +263,25 @@ def m007_corrections(db):
                " PRIMARY KEY (goal_id, team))")
     db.execute("CREATE INDEX IF NOT EXISTS goal_shares_team ON goal_shares(team)")
 
+def m008_checkins(db):
+    # the weekly check-in: its slot per team (default Thursday 10:00, weekday 3), each team's pass claimed once
+    # per slot (the claim and its messages in one commit), and structured data on outbox rows (owner, goals)
+    # so Slack can build menus from it; the learning index serves the check-in's "learning in 7 days" look-up
+    columns = db["teams"].columns_dict
+    for name, kind in (("checkin_weekday", "INTEGER NOT NULL DEFAULT 3"), ("checkin_time", "TEXT NOT NULL DEFAULT '10:00'"),
+                       ("checkin_enabled", "INTEGER NOT NULL DEFAULT 1"), ("checkin_since", "TEXT")):
+        if name not in columns:
+            db.execute(f"ALTER TABLE teams ADD COLUMN {name} {kind}")
+    if "data" not in db["outbox"].columns_dict:
+        db.execute("ALTER TABLE outbox ADD COLUMN data TEXT")
+    db.execute("CREATE TABLE IF NOT EXISTS checkin_passes (team TEXT NOT NULL, slot TEXT NOT NULL, at TEXT NOT NULL,"
+               " PRIMARY KEY (team, slot))")
+    db.execute("CREATE INDEX IF NOT EXISTS goal_events_goal_action_at ON goal_events(goal_id, action, at)")
+    db.execute("CREATE INDEX IF NOT EXISTS learnings_goal_at ON learnings(goal_id, at)")
+
 
 STEPS = [m001_initial, m002_schedule, m004_slack_inbox, m005_goal_created_event, m006_goal_counts, m003_quarter_life,
-         m009_meetings, m010_wiki, m007_corrections]
+         m009_meetings, m010_wiki, m007_corrections, m008_checkins]
 SCHEMA_VERSION = len(STEPS)  # PRAGMA user_version of a store with every step applied
 MIGRATION_SET = "goalkeeper"
 

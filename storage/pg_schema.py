@@ -213,6 +213,18 @@ def m010_wiki(conn):
         pending {T}, written_at {T}, by {T}, PRIMARY KEY (api, title))""")
 
 
+def m008_checkins(conn):
+    # as on SQLite: the check-in slot per team, each team's pass claimed once per slot, data on outbox rows
+    conn.execute("ALTER TABLE teams ADD COLUMN checkin_weekday INTEGER NOT NULL DEFAULT 3,"
+                 f" ADD COLUMN checkin_time {T} NOT NULL DEFAULT '10:00', ADD COLUMN checkin_enabled INTEGER NOT NULL"
+                 f" DEFAULT 1, ADD COLUMN checkin_since {T}")
+    conn.execute(f"ALTER TABLE outbox ADD COLUMN data {T}")
+    conn.execute(f"CREATE TABLE checkin_passes (team {T} NOT NULL, slot {T} NOT NULL, at {T} NOT NULL,"
+                 " PRIMARY KEY (team, slot))")
+    conn.execute("CREATE INDEX goal_events_goal_action_at ON goal_events(goal_id, action, at)")
+    conn.execute("CREATE INDEX learnings_goal_at ON learnings(goal_id, at)")
+
+
 # the order of storage/migrations.py STEPS (a test holds the two in step)
 
 def m007_corrections(conn):
@@ -240,5 +252,5 @@ def m007_corrections(conn):
 
 
 STEPS = [m001_initial, m002_schedule, m004_slack_inbox, m005_goal_created_event, m006_goal_counts, m003_quarter_life,
-         m009_meetings, m010_wiki, m007_corrections]
+         m009_meetings, m010_wiki, m007_corrections, m008_checkins]
 SCHEMA_VERSION = len(STEPS)

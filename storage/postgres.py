@@ -24,6 +24,7 @@ from psycopg.rows import dict_row
 from bot.ports import StoreBusy, StoreConflict, StoreRefused, StoreUnavailable
 from bot.times import iso
 
+from .owners import each_owner, owners_in_changes
 from .meetings import MeetingStore
 from .pg_schema import STEPS
 
@@ -553,12 +554,13 @@ class Store(MeetingStore):
 
     # -- outbox: scheduled messages, claimed once ----------------------------
 
-    def enqueue(self, conn, key, channel_key, platform, kind, slot, text, now) -> int | None:
+    def enqueue(self, conn, key, channel_key, platform, kind, slot, text, now, data: dict | None = None) -> int | None:
         text = text.replace("\x00", "")  # PostgreSQL text holds no NUL; no platform would send one anyway
+        blob = json.dumps(data, sort_keys=True) if data is not None else None
         row = conn.execute(
-            "INSERT INTO outbox (key, channel_key, platform, kind, slot, text, created_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
-            (key, channel_key, platform, kind, slot, text, iso(now))).fetchone()
+            "INSERT INTO outbox (key, channel_key, platform, kind, slot, text, created_at, data)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+            (key, channel_key, platform, kind, slot, text, iso(now), blob)).fetchone()
         return row["id"] if row else None
 
     def outbox_has(self, keys: list[str]) -> set[str]:
@@ -627,13 +629,54 @@ class Store(MeetingStore):
                         " AND channel_key = ANY(%s) GROUP BY channel_key", (list(channel_keys),))
         return {r["channel_key"]: r["slot"] for r in rows}
 
+    # -- check-ins: each team's pass claimed once per slot (as storage/sqlite.py) ---------
+
+    def claim_checkin_pass(self, conn, team: str, slot: str, now) -> bool:
+        row = conn.execute("INSERT INTO checkin_passes (team, slot, at) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"
+                           " RETURNING team", (team, slot, iso(now))).fetchone()
+        return row is not None
+
+    def checkin_pairs(self, team: str, quarters: list[str], finals: tuple, quiet_since: str) -> list[tuple[str, dict]]:
+        rows = self.all(
+            "SELECT g.owner, g.id, g.title, g.status, g.team, g.quarter FROM goals g"
+            " WHERE g.team = %s AND g.quarter = ANY(%s) AND g.deleted = 0 AND g.owner IS NOT NULL"
+            " AND (g.status IS NULL OR g.status <> ALL(%s)) AND g.created_at <= %s"
+            " AND NOT EXISTS (SELECT 1 FROM goal_events e WHERE e.goal_id = g.id AND e.action = 'status' AND e.at > %s)"
+            " AND NOT EXISTS (SELECT 1 FROM learnings l WHERE l.goal_id = g.id AND l.at > %s)"
+            " ORDER BY g.owner, g.id", (team, list(quarters), list(finals), quiet_since, quiet_since, quiet_since))
+        return each_owner(rows, self.owners_of_goals([r["id"] for r in rows]))
+
+    # -- the Home tab (as storage/sqlite.py) ---------------------------------------
+
+    def goals_owned(self, owner: str, limit: int) -> list[dict]:
+        return self.all("SELECT id, title, team, quarter, due, status, note FROM goals WHERE (owner = %s OR id IN (SELECT goal_id FROM goal_owners WHERE who = %s))"
+                        " AND deleted = 0"
+                        " ORDER BY quarter DESC, team, id LIMIT %s", (owner, owner, limit))
+
+    def goal_owners_changed_since(self, after: int | None) -> tuple[int, set[str]]:
+        if after is None:
+            return self.one("SELECT COALESCE(MAX(id), 0) AS n FROM goal_events")["n"], set()
+        rows = self.all("SELECT e.id, e.goal_id, e.changes, g.owner FROM goal_events e JOIN goals g ON g.id = e.goal_id"
+                        " WHERE e.id > %s ORDER BY e.id LIMIT 5000", (after,))
+        owners: set[str] = set()
+        for r in rows:
+            if r["owner"]:
+                owners.add(r["owner"])
+            owners |= owners_in_changes(r["changes"])
+        for several in self.owners_of_goals(sorted({r["goal_id"] for r in rows})).values():
+            owners.update(several)
+        return (rows[-1]["id"] if rows else after), owners
+
     # -- the scheduler's and the digest's reads -------------------------------
 
     def schedule_rows(self) -> list[dict]:
-        """Every public team channel with its team's zone, review date and digest schedule."""
+        """Every public team channel with its team's zone, review date, digest and check-in schedule (and the
+        slot of the team's latest check-in pass): what one scheduler pass reads, in one query."""
         return self.all(
             "SELECT c.key, c.platform, c.created_at AS channel_since, t.name AS team, t.tz, t.review_date,"
-            " t.review_set_at, t.digest_weekday, t.digest_time, t.digest_tz, t.digest_enabled, t.digest_since"
+            " t.review_set_at, t.digest_weekday, t.digest_time, t.digest_tz, t.digest_enabled, t.digest_since,"
+            " t.checkin_weekday, t.checkin_time, t.checkin_enabled, COALESCE(t.checkin_since, t.created_at)"
+            " AS checkin_since, (SELECT MAX(p.slot) FROM checkin_passes p WHERE p.team = t.name) AS checkin_done"
             " FROM channels c JOIN teams t ON t.name = c.team WHERE c.private = 0")
 
     def others_changed(self):

@@ -18,6 +18,7 @@ from typing import Iterable
 from bot.ports import StoreBusy, StoreConflict, StoreRefused, StoreUnavailable
 from bot.times import iso
 
+from .owners import each_owner, owners_in_changes
 from .meetings import MeetingStore
 from .migrations import MIGRATION_SET, SCHEMA_VERSION, STEPS
 
@@ -559,11 +560,13 @@ class Store(MeetingStore):
 
     # -- outbox: scheduled messages, claimed once ----------------------------
 
-    def enqueue(self, conn, key, channel_key, platform, kind, slot, text, now) -> int | None:
+    def enqueue(self, conn, key, channel_key, platform, kind, slot, text, now, data: dict | None = None) -> int | None:
+        """`data`: what an adapter builds more than text from (a check-in's owner and goals), kept as JSON."""
         cur = conn.execute(
-            "INSERT OR IGNORE INTO outbox (key, channel_key, platform, kind, slot, text, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (key, channel_key, platform, kind, slot, text, iso(now)),
+            "INSERT OR IGNORE INTO outbox (key, channel_key, platform, kind, slot, text, created_at, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (key, channel_key, platform, kind, slot, text, iso(now),
+             json.dumps(data, sort_keys=True) if data is not None else None),
         )
         return cur.lastrowid if cur.rowcount else None
 
@@ -616,13 +619,61 @@ class Store(MeetingStore):
                 out[r["channel_key"]] = r["slot"]
         return out
 
+    # -- check-ins: each team's pass claimed once per slot ------------------------
+
+    def claim_checkin_pass(self, conn, team: str, slot: str, now) -> bool:
+        """False if this team's pass for this slot was claimed already (by any process)."""
+        cur = conn.execute("INSERT OR IGNORE INTO checkin_passes (team, slot, at) VALUES (?, ?, ?)", (team, slot, iso(now)))
+        return cur.rowcount == 1
+
+    def checkin_pairs(self, team: str, quarters: list[str], finals: tuple, quiet_since: str) -> list[tuple[str, dict]]:
+        """(owner, goal) for every goal of these quarters, not deleted, without a final status, added at or
+        before `quiet_since` and with no status change, note or learning after it; by owner, then goal id."""
+        marks = ",".join("?" * len(quarters))
+        fmarks = ",".join("?" * len(finals))
+        rows = self.all(
+            f"SELECT g.owner, g.id, g.title, g.status, g.team, g.quarter FROM goals g"
+            f" WHERE g.team = ? AND g.quarter IN ({marks}) AND g.deleted = 0 AND g.owner IS NOT NULL"
+            f" AND (g.status IS NULL OR g.status NOT IN ({fmarks})) AND g.created_at <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM goal_events e WHERE e.goal_id = g.id AND e.action = 'status' AND e.at > ?)"
+            " AND NOT EXISTS (SELECT 1 FROM learnings l WHERE l.goal_id = g.id AND l.at > ?)"
+            " ORDER BY g.owner, g.id", (team, *quarters, *finals, quiet_since, quiet_since, quiet_since))
+        return each_owner(rows, self.owners_of_goals([r["id"] for r in rows]))
+
+    # -- the Home tab: a person's goals, and who is touched by changes ---------------
+
+    def goals_owned(self, owner: str, limit: int) -> list[dict]:
+        """The owner's goals in every team, newest quarter first, then by team and id."""
+        return self.all("SELECT id, title, team, quarter, due, status, note FROM goals WHERE (owner = ? OR id IN (SELECT goal_id FROM goal_owners WHERE who = ?))"
+                        " AND deleted = 0"
+                        " ORDER BY quarter DESC, team, id LIMIT ?", (owner, owner, limit))
+
+    def goal_owners_changed_since(self, after: int | None) -> tuple[int, set[str]]:
+        """(the latest goal event id, the owners, old and new, of goals changed after event `after`);
+        with `after` None only the latest id (where a follower of the changes starts)."""
+        if after is None:
+            return self.one("SELECT COALESCE(MAX(id), 0) AS n FROM goal_events")["n"], set()
+        rows = self.all("SELECT e.id, e.goal_id, e.changes, g.owner FROM goal_events e JOIN goals g ON g.id = e.goal_id"
+                        " WHERE e.id > ? ORDER BY e.id LIMIT 5000", (after,))
+        owners: set[str] = set()
+        for r in rows:
+            if r["owner"]:
+                owners.add(r["owner"])
+            owners |= owners_in_changes(r["changes"])
+        for several in self.owners_of_goals(sorted({r["goal_id"] for r in rows})).values():
+            owners.update(several)
+        return (rows[-1]["id"] if rows else after), owners
+
     # -- the scheduler's and the digest's reads -------------------------------
 
     def schedule_rows(self) -> list[dict]:
-        """Every public team channel with its team's zone, review date and digest schedule."""
+        """Every public team channel with its team's zone, review date, digest and check-in schedule (and the
+        slot of the team's latest check-in pass): what one scheduler pass reads, in one query."""
         return self.all(
             "SELECT c.key, c.platform, c.created_at AS channel_since, t.name AS team, t.tz, t.review_date,"
-            " t.review_set_at, t.digest_weekday, t.digest_time, t.digest_tz, t.digest_enabled, t.digest_since"
+            " t.review_set_at, t.digest_weekday, t.digest_time, t.digest_tz, t.digest_enabled, t.digest_since,"
+            " t.checkin_weekday, t.checkin_time, t.checkin_enabled, COALESCE(t.checkin_since, t.created_at)"
+            " AS checkin_since, (SELECT MAX(p.slot) FROM checkin_passes p WHERE p.team = t.name) AS checkin_done"
             " FROM channels c JOIN teams t ON t.name = c.team WHERE c.private = 0")
 
     def others_changed(self):

@@ -86,6 +86,8 @@ class SlackWebStandIn:
         self._ts = itertools.count(1)
         self._limited: list[tuple[str | None, int]] = []  # (method or None for any, Retry-After seconds)
         self._failures: list[tuple[str, str]] = []
+        self._server_errors: list[str] = []  # methods answered with HTTP 500, once per entry
+        self.views: dict[str, dict] = {}  # user -> the Home view published for them
         self._response_posts: dict[str, int] = {}
         self.delay = 0.0  # seconds every answer waits (a slow Slack)
         self._slow: dict[str, float] = {}  # method -> seconds it answers late, after taking the call
@@ -115,6 +117,11 @@ class SlackWebStandIn:
         with self._lock:
             self._failures += [(method, error)] * calls
 
+    def server_error(self, method: str, calls: int = 1) -> None:
+        """Answer the next `calls` calls to `method` with HTTP 500 (Slack having a bad moment)."""
+        with self._lock:
+            self._server_errors += [method] * calls
+
     def slow(self, method: str, seconds: float) -> None:
         """Take every call to `method` at once (a post reaches the channel) but answer `seconds` late."""
         with self._lock:
@@ -127,6 +134,8 @@ class SlackWebStandIn:
             self.calls.clear()
             self._limited.clear()
             self._failures.clear()
+            self._server_errors.clear()
+            self.views.clear()
             self._response_posts.clear()
             self.delay = 0.0
 
@@ -177,6 +186,11 @@ class SlackWebStandIn:
                     "ok": False,
                     "error": "ratelimited",
                 }
+            if method in self._server_errors:
+                self._server_errors.remove(method)
+                self.calls.append(Call("500:" + method, path, body, headers))
+                self._cond.notify_all()
+                return 500, {"Content-Type": "application/json"}, {"ok": False, "error": "internal_error"}
             call = Call(method, path, body, headers)
             self.calls.append(call)
             self._cond.notify_all()
@@ -241,6 +255,27 @@ class SlackWebStandIn:
                 posted = [m for m in posted if not m.get("thread_ts") and float(m["ts"]) >= float(body.get("oldest") or 0)]
             keep = body.get("include_all_metadata") in (True, "true", "1", 1)
             return {"ok": True, "messages": [{k: v for k, v in m.items() if k != "metadata" or keep} for m in posted]}
+        if method == "conversations.open":
+            users = body.get("users", "")
+            if not users:
+                return {"ok": False, "error": "users_list_not_supplied"}
+            return {"ok": True, "channel": {"id": "D" + users.split(",")[0].lstrip("U")}}
+        if method == "chat.update":
+            if not body.get("channel") or not body.get("ts"):
+                return {"ok": False, "error": "message_not_found"}
+            return {"ok": True, "channel": body["channel"], "ts": body["ts"], "text": body.get("text", "")}
+        if method == "views.open":
+            if not body.get("trigger_id"):
+                return {"ok": False, "error": "invalid_trigger_id"}
+            view = json.loads(body["view"]) if isinstance(body.get("view"), str) else body.get("view")
+            return {"ok": True, "view": {"id": f"V{ts.replace('.', '')}", **(view or {})}}
+        if method == "views.publish":
+            view = json.loads(body["view"]) if isinstance(body.get("view"), str) else body.get("view")
+            if not body.get("user_id") or not view or len(view.get("blocks") or []) > 100:
+                return {"ok": False, "error": "invalid_arguments"}
+            with self._lock:
+                self.views[body["user_id"]] = view
+            return {"ok": True, "view": {"id": f"V{ts.replace('.', '')}", **view}}
         if method == "chat.postEphemeral":
             if not body.get("channel") or not body.get("user"):
                 return {"ok": False, "error": "channel_not_found"}
@@ -511,6 +546,84 @@ def dm_event(text: str, user: str = "U1GREG", channel: str = "D1GREG", **extra) 
             "event_ts": ts, **extra}
 
 
+_clicks = itertools.count(1)
+
+
+def find_menu(blocks: list[dict], gid: int) -> dict:
+    """The section carrying goal #gid's status menu, found as a person sees it: by the line it sits on."""
+    for b in blocks:
+        acc = b.get("accessory") or {}
+        if acc.get("type") == "static_select" and b["text"]["text"].lstrip().startswith(f"#{gid} "):
+            return b
+    raise AssertionError(f"no status menu for #{gid} in {blocks}")
+
+
+def block_action(blocks: list[dict], gid: int, status: str, *, response_url: str, user: str = "U1GREG",
+                 user_name: str = "greg", channel: str = "C1RELENG", ts: str = "1700000001.000100",
+                 ephemeral: bool = False, team_id: str = TEAM_ID, user_team: str | None = None,
+                 container: str = "message", text: str = "") -> dict:
+    """The block_actions payload Slack sends when `user` picks `status` in goal #gid's menu among `blocks`."""
+    n = next(_clicks)
+    if status == "note":  # the "note / learning" button under the goal's line
+        button = next(e for b in blocks if b["type"] == "actions" for e in b["elements"]
+                      if e["action_id"].startswith("goal_note:") and e["value"].split("|")[0] == str(gid))
+        block_id = next(b["block_id"] for b in blocks if b["type"] == "actions" and button in b["elements"])
+        action = {"type": "button", "action_id": button["action_id"], "block_id": block_id, "value": button["value"],
+                  "action_ts": f"{time.time():.6f}"}
+    else:
+        section = find_menu(blocks, gid)
+        menu = section["accessory"]
+        option = next(o for o in menu["options"] if o["text"]["text"] == status)
+        action = {"type": "static_select", "action_id": menu["action_id"], "block_id": section["block_id"],
+                  "selected_option": option, "action_ts": f"{time.time():.6f}"}
+    payload = {
+        "type": "block_actions", "api_app_id": "A0TEST", "token": "legacy-verification-token",
+        "team": {"id": team_id, "domain": "goalkeeper-test"},
+        "user": {"id": user, "username": user_name, "name": user_name, "team_id": user_team or team_id},
+        "trigger_id": f"{n}.{n}.click", "actions": [action], "is_enterprise_install": False,
+    }
+    if container == "view":
+        payload["container"] = {"type": "view", "view_id": "VHOME"}
+        payload["view"] = {"id": "VHOME", "type": "home", "blocks": blocks}
+    else:
+        payload["container"] = {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": ephemeral}
+        payload["channel"] = {"id": channel, "name": "releng"}
+        payload["response_url"] = response_url
+        if not ephemeral:
+            payload["message"] = {"type": "message", "ts": ts, "text": text, "user": BOT_USER_ID, "blocks": blocks}
+    return payload
+
+
+def view_submission(view: dict, values: dict, *, user: str = "U1GREG", user_name: str = "greg",
+                    team_id: str = TEAM_ID, user_team: str | None = None) -> dict:
+    """The view_submission payload for a modal Goalkeeper opened (`view`, as views.open got it), with the
+    person's entries: {block_id: value} (a string, a user id for users_select, a date for datepicker)."""
+    n = next(_clicks)
+    state = {}
+    for b in view["blocks"]:
+        if b["type"] != "input" or b["block_id"] not in values:
+            continue
+        el, v = b["element"], values[b["block_id"]]
+        kind = el["type"]
+        if kind == "users_select":
+            entry = {"type": kind, "selected_user": v}
+        elif kind == "datepicker":
+            entry = {"type": kind, "selected_date": v}
+        elif kind == "static_select":
+            option = next(o for o in el["options"] if o["value"] == v)
+            entry = {"type": kind, "selected_option": option}
+        else:
+            entry = {"type": kind, "value": v}
+        state[b["block_id"]] = {el["action_id"]: entry}
+    return {
+        "type": "view_submission", "api_app_id": "A0TEST", "token": "legacy-verification-token",
+        "team": {"id": team_id, "domain": "goalkeeper-test"},
+        "user": {"id": user, "username": user_name, "name": user_name, "team_id": user_team or team_id},
+        "trigger_id": f"{n}.{n}.submit", "is_enterprise_install": False,
+        "view": {**view, "id": f"V{n}", "team_id": team_id, "state": {"values": state}, "hash": f"h{n}"},
+    }
+
+
 class BoltOverHttp:
     """The app's waitress server run in a thread on loopback, with a client that signs as Slack does."""
 
@@ -545,6 +658,10 @@ class BoltOverHttp:
 
     def event(self, payload: dict, headers: dict | None = None):
         return self.post(json.dumps(payload), headers=headers, content_type="application/json")
+
+    def interact(self, payload: dict, **kw):
+        """An interaction (block_actions, view_submission) as Slack posts it: a form with one `payload` field."""
+        return self.post(urllib.parse.urlencode({"payload": json.dumps(payload)}), **kw)
 
     def close(self) -> None:
         self.server.stop()
@@ -629,6 +746,9 @@ class SlackRig:
 
     def event(self, event: dict, event_id: str | None = None, headers: dict | None = None):
         return self.http.event(event_payload(event, event_id), headers=headers)
+
+    def interact(self, payload: dict, **kw):
+        return self.http.interact(payload, **kw)
 
     def goals(self) -> list[dict]:
         return self.store.export()["goals"]

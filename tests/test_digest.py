@@ -2,6 +2,7 @@
 and the speed of a big team's digest and of a pass over many channels."""
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -25,7 +26,7 @@ def block(printed: str, channel: str) -> str:
     """What `deliver` printed under `[channel]` (one message)."""
     parts = printed.split(f"[{channel}]\n")
     assert len(parts) == 2, printed
-    return parts[1].split("\n[#", 1)[0]
+    return re.split(r"\n\[[#@]", parts[1], maxsplit=1)[0]  # up to the next channel's (or a check-in's) heading
 
 
 def changes(digest: str) -> str:

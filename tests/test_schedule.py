@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import bisect
 import io
+import json
+import re
 import os
 import subprocess
 import sys
@@ -162,25 +164,129 @@ def year_passes() -> list[datetime]:
     return out
 
 
-def year_commands() -> list[tuple[datetime, str, str]]:
-    """(instant, channel, command) in time order: setup at the start, each next review date two days
-    after the last one, the digest turned off and on again."""
+def year_commands() -> list[tuple[datetime, str, str, str]]:
+    """(instant, channel, command, speaker) in time order: setup at the start, each next review date two days
+    after the last one, the digest turned off and on again; the check-ins' goals (GOALS) and their activity.
+    `{title}` in a command is the id of the goal of that title."""
     cmds = []
     for team, chans, tz, sched, reviews in TEAMS:
-        cmds.append((YEAR_START, chans[0], f"team set {team} tz:{tz}"))
+        cmds.append((YEAR_START, chans[0], f"team set {team} tz:{tz}", "greg"))
         for c in chans[1:]:
-            cmds.append((YEAR_START, c, f"team set {team}"))
+            cmds.append((YEAR_START, c, f"team set {team}", "greg"))
         if sched:
-            cmds.append((YEAR_START, chans[0], f"digest schedule {sched[0]} {sched[1]}"))
-        cmds.append((YEAR_START, chans[0], f"goal add {team} ships the thing"))
-        cmds.append((YEAR_START, chans[0], f"goal add {team} learns the lesson"))
-        cmds.append((YEAR_START, chans[0], f"review date {reviews[0]}"))
+            cmds.append((YEAR_START, chans[0], f"digest schedule {sched[0]} {sched[1]}", "greg"))
+        if team in CHECKIN:
+            cmds.append((YEAR_START, chans[0], "checkin schedule {} {}".format(*CHECKIN[team]), "greg"))
+        cmds.append((YEAR_START, chans[0], f"review date {reviews[0]}", "greg"))
         for prev, nxt in zip(reviews, reviews[1:]):
-            cmds.append((at(prev + "T12:00Z") + timedelta(days=2), chans[0], f"review date {nxt}"))
+            cmds.append((at(prev + "T12:00Z") + timedelta(days=2), chans[0], f"review date {nxt}", "greg"))
+    for g in year_goals():
+        chan = next(t[1][0] for t in TEAMS if t[0] == g["team"])
+        cmds.append((g["added"], chan, f"goal add {g['title']}", g["owner"]))
+        for when in g["learnings"]:
+            cmds.append((when, chan, f"learning {{{g['title']}}} still going", g["owner"]))
+        if g["final"]:
+            cmds.append((g["final"], chan, f"goal hit {{{g['title']}}}", g["owner"]))
     team, off, on = DIGEST_OFF
-    cmds.append((off + timedelta(seconds=1), "#utc", "digest off"))
-    cmds.append((on + timedelta(seconds=1), "#utc", "digest schedule monday 09:00"))
+    cmds.append((off + timedelta(seconds=1), "#utc", "digest off", "greg"))
+    cmds.append((on + timedelta(seconds=1), "#utc", "digest schedule monday 09:00", "greg"))
+    team, off, on = CHECKIN_OFF
+    cmds.append((off, "#utc", "checkin off", "greg"))
+    cmds.append((on, "#utc", "checkin schedule thursday 10:00", "greg"))
     return sorted(cmds, key=lambda c: c[0])
+
+
+# check-ins: default Thursday 10:00 in the team's zone; kolkata on Mondays; #utc's off for a month
+CHECKIN = {"kolkata": ("monday", "08:00")}
+CHECKIN_OFF = ("utc", at("2016-09-01T12:00Z"), at("2016-09-29T12:00Z"))
+QUARTER_STARTS = [at("2016-01-01T12:00Z"), at("2016-04-01T12:00Z"), at("2016-07-01T12:00Z"), at("2016-10-01T12:00Z")]
+
+
+def year_goals() -> list[dict]:
+    """Per team and quarter a goal of greg's; in la a second one hit in February; in berlin anna's goal of
+    each quarter, with a learning every Wednesday of its quarter (fresh: she is asked only once it is under review)."""
+    goals = []
+    for team, *_ in TEAMS:
+        for n, start in enumerate(QUARTER_STARTS, 1):
+            goals.append(dict(team=team, title=f"{team} ships Q{n}", owner="greg", added=start, learnings=[],
+                              final=None, quarter=f"2016Q{n}"))
+    goals.append(dict(team="la", title="la learns the lesson", owner="greg", added=QUARTER_STARTS[0], learnings=[],
+                      final=at("2016-02-10T12:00Z"), quarter="2016Q1"))
+    for n, start in enumerate(QUARTER_STARTS, 1):
+        end = QUARTER_STARTS[n] if n < 4 else YEAR_END
+        weds = []
+        d = start + timedelta(days=(2 - start.weekday()) % 7)
+        d = d.replace(hour=12, minute=0)
+        while d < end:
+            if d > start:
+                weds.append(d)
+            d += timedelta(days=7)
+        goals.append(dict(team="berlin", title=f"anna keeps Q{n} fresh", owner="anna", added=start,
+                          learnings=weds, final=None, quarter=f"2016Q{n}"))
+    return goals
+
+
+def expected_checkins(passes: list[datetime]) -> dict[tuple, tuple]:
+    """{(team, owner, slot): (queued at, goal titles)} by the contract's rules at each pass, with an oracle's slots
+    and its own reading of the quarter under review (until the end of the review day of the date that reviews it,
+    never before the quarter's end; with no such date, until the next quarter ends)."""
+    from datetime import time as dtime
+
+    from bot.quarters import Quarter, quarter_of
+
+    first, last = YEAR_START.date() - timedelta(days=7), YEAR_END.date() + timedelta(days=7)
+    goals = year_goals()
+    out: dict[tuple, tuple] = {}
+    for team, chans, tz, sched, reviews in TEAMS:
+        z = ZoneInfo(tz)
+        day, hhmm = CHECKIN.get(team, ("thursday", "10:00"))
+        wd = {"monday": 0, "thursday": 3}[day]
+        slots = oracle_weekly(z, wd, int(hhmm[:2]), int(hhmm[3:]), first, last)
+
+        windows = []  # (review date, set at, replaced at)
+        for i, r in enumerate(reviews):
+            start = YEAR_START if i == 0 else at(reviews[i - 1] + "T12:00Z") + timedelta(days=2)
+            end = at(r + "T12:00Z") + timedelta(days=2) if i + 1 < len(reviews) else YEAR_END + timedelta(days=400)
+            windows.append((date.fromisoformat(r), start, end))
+
+        def close(q: Quarter, s: datetime) -> datetime:
+            """The close of q as the store knows it at s: settled by a replaced review date, else by the current one."""
+            end = datetime.combine(q.next().start, dtime(0), z)
+            for r, start, replaced in windows:
+                if reviewed_quarter(r) != q:
+                    continue
+                at_ = max(datetime.combine(r + timedelta(days=1), dtime(0), z), end)
+                if (replaced <= s and at_ <= replaced) or start <= s < replaced:
+                    return at_
+            return datetime.combine(q.next().next().start, dtime(0), z)
+
+        done: set = set()
+        mine = [g for g in goals if g["team"] == team]
+        for p in passes:
+            s = slots[bisect.bisect_right(slots, p) - 1]
+            if s <= YEAR_START or s in done:
+                continue
+            if team == CHECKIN_OFF[0] and p >= CHECKIN_OFF[1] and (p < CHECKIN_OFF[2] or s <= CHECKIN_OFF[2]):
+                continue
+            done.add(s)
+            current = quarter_of(s.astimezone(z).date())
+            labels = {current.label}
+            if s < close(current.prev(), s):
+                labels.add(current.prev().label)
+            quiet_since = week_before_oracle(s, z)
+            for g in mine:
+                if g["quarter"] not in labels or g["added"] > quiet_since or (g["final"] and g["final"] <= p):
+                    continue
+                if any(quiet_since < t <= p for t in g["learnings"]):
+                    continue
+                key = (team, g["owner"], s)
+                out[key] = (p, out.get(key, (p, ()))[1] + (g["title"],))
+    return out
+
+
+def week_before_oracle(s: datetime, z: ZoneInfo) -> datetime:
+    local = s.astimezone(z)
+    return grid_slot(local.date() - timedelta(days=7), local.hour, local.minute, z)
 
 
 def expected_year(passes: list[datetime]):
@@ -236,11 +342,14 @@ def test_a_year_pass_by_pass(tmp_path):
     commands = year_commands()
     w = World(tmp_path / "year.db")
     printed: list[str] = []
+    ids: dict[str, int] = {}
     ci = 0
     for k, p in enumerate(passes):
         while ci < len(commands) and commands[ci][0] <= p:
-            when, chan, text = commands[ci]
-            w.say(chan, text, when)
+            when, chan, text, user = commands[ci]
+            out = w.say(chan, re.sub(r"\{([^}]+)\}", lambda m: str(ids[m.group(1)]), text), when, user=user)
+            if text.startswith("goal add "):
+                ids[text[len("goal add "):]] = int(re.search(r"#(\d+)", out).group(1))
             ci += 1
         if k and k % RESTART_EVERY == 0:
             w = w.restart()
@@ -251,17 +360,22 @@ def test_a_year_pass_by_pass(tmp_path):
 
     expected = expected_year(passes)
     rows = w.outbox()
-    got = {}
+    got, asked = {}, {}
     for r in rows:
         chan = r["channel_key"].split(":", 1)[1]
-        if r["kind"] == "digest":
+        if r["kind"] == "checkin":
+            _, team, owner, slot = r["key"].split("|")
+            data = json.loads(r["data"])
+            assert data["owner"] == owner and r["text"].count("\n  #") == len(data["goals"])
+            asked[(team, owner.split(":", 1)[1], at(slot))] = (at(r["created_at"]), tuple(g["title"] for g in data["goals"]))
+        elif r["kind"] == "digest":
             got[(chan, "digest", at(r["slot"]))] = at(r["created_at"])
         else:
             _, kind, review = r["key"].split("|")
             got[(chan, "reminder", (date.fromisoformat(review), int(kind.split("-")[1])))] = at(r["created_at"])
         assert r["delivered_at"] == r["created_at"], r  # delivered by the same pass that queued it
         assert r["attempts"] == 1
-    assert len(got) == len(rows)  # one row per key
+    assert len(got) + len(asked) == len(rows)  # one row per key
     missing = {k: v for k, v in expected.items() if k not in got}
     extra = {k: v for k, v in got.items() if k not in expected}
     wrong_time = {k: (v, got[k]) for k, v in expected.items() if k in got and got[k] != v}
@@ -273,7 +387,20 @@ def test_a_year_pass_by_pass(tmp_path):
     late = [k for k in digests if got[k] != k[2]]
     print(f"\nyear: {len(passes)} passes, {len(digests)} digests ({len(late)} late), "
           f"{len(reminders)} reminders, {elapsed:.1f}s")
-    assert len(printed) == len({v for v in got.values()})  # one print burst per pass that sent anything
+    assert len(printed) == len({v for v in got.values()} | {v[0] for v in asked.values()})  # one burst per pass
+    # check-ins: each owner once a week per team, at the slot (late once after the downtime), about the quiet goals
+    want = expected_checkins(passes)
+    assert asked == want, sorted((k, want.get(k), asked.get(k)) for k in set(want) | set(asked)
+                                 if asked.get(k) != want.get(k))[:6]
+    zones = {next(t[2] for t in TEAMS if t[0] == k[0]) for k in asked}
+    assert len(zones) == 5 and len(asked) > 250
+    annas = [k for k in asked if k[1] == "anna"]
+    assert annas and all(f"Q{quarter_of_slot(k[2])} " not in " ".join(asked[k][1]) + " " for k in annas)
+    assert ("la", "greg", at("2016-02-04T18:00Z")) in asked and "la learns the lesson" in asked[("la", "greg", at("2016-02-04T18:00Z"))][1]
+    assert "la learns the lesson" not in asked[("la", "greg", at("2016-02-11T18:00Z"))][1]   # hit on Feb 10
+    assert not [k for k in asked if k[0] == "utc" and CHECKIN_OFF[1] <= k[2] <= CHECKIN_OFF[2]]
+    assert {k[2].astimezone(ZoneInfo("Asia/Kolkata")).strftime("%a %H:%M") for k in asked if k[0] == "kolkata"} == {"Mon 08:00"}
+    print(f"check-ins: {len(asked)}")
     for _team, chans, tz, sched, reviews in TEAMS:
         z = ZoneInfo(tz)
         for c in chans:
@@ -313,6 +440,10 @@ def test_a_year_pass_by_pass(tmp_path):
     assert at("2016-03-27T01:00Z") in ber and at("2016-10-30T00:30Z") in ber
 
 
+def quarter_of_slot(slot: datetime) -> int:
+    return (slot.astimezone(ZoneInfo("Europe/Berlin")).month - 1) // 3 + 1
+
+
 # -- exactly once, case by case ------------------------------------------------------------------
 
 
@@ -321,6 +452,7 @@ def setup_team(w: World, now: datetime, channel="#releng", tz="America/Los_Angel
     w.say(channel, "goal add Migrate Gerrit to Differential", now)
     if review:
         w.say(channel, f"review date {review}", now)
+    w.say(channel, "checkin off", now)  # these tests are about reminders and digests (check-ins: test_checkin.py)
 
 
 def test_restart_between_passes_sends_nothing_twice(tmp_path):

@@ -151,4 +151,7 @@ def test_the_manifest_declares_every_command_scope_and_event(tmp_path):
     assert need <= scopes, need - scopes
     assert re.search(r"^\s*- app_mention$", text, re.M) and re.search(r"^\s*- message\.im$", text, re.M)
     assert re.search(r"^\s*socket_mode_enabled: true$", text, re.M)
+    # clicks and the Home tab: interactivity on, the Home tab on, and the event that asks for it
+    assert re.search(r"^\s*interactivity:\n(?:\s*#.*\n)*\s*is_enabled: true$", text, re.M)
+    assert re.search(r"^\s*home_tab_enabled: true\b", text, re.M) and re.search(r"^\s*- app_home_opened\b", text, re.M)
     assert all("should_escape: true" in block for block in text.split("- command:")[1:])

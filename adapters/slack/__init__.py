@@ -50,7 +50,8 @@ def serve(env: Mapping[str, str], bot, clock: Callable[[], datetime] | None = No
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    outbox = OutboxWorker(bot, app.client, adapter.pacer, adapter.clock, config.tick_seconds).start()
+    outbox = OutboxWorker(bot, app.client, adapter.pacer, adapter.clock, config.tick_seconds,
+                          after=adapter.interactions.refresh_homes).start()
     try:
         if config.socket_mode:
             runner = SocketModeRunner(app, bot, config.app_token, config.ping_seconds, adapter.clock).connect()

@@ -26,6 +26,7 @@ from bot.model import Actor, Channel, Message, Reply
 from bot.ports import StoreError
 
 from .blocks import to_messages
+from .interactions import Interactions
 from .client import make_client
 from .config import SlackConfig
 from .log import log, log_problem
@@ -83,6 +84,7 @@ class SlackAdapter:
         self._pending: dict[str, tuple] = {}  # delivery key -> what the lazy listener finishes
         self._replaying: set[str] = set()  # recorded keys this process finishes after a crash
         self._lock = threading.Lock()
+        self.interactions = Interactions(self, make_client(config, idempotent=True))
         self._wire()
 
     # -- wiring -------------------------------------------------------------
@@ -91,6 +93,7 @@ class SlackAdapter:
         app.command(re.compile(r"^/.+"))(ack=self.on_command, lazy=[self.finish_command])
         app.event("app_mention")(ack=self.ack_event, lazy=[self.on_mention])
         app.event("message")(ack=self.ack_event, lazy=[self.on_message])
+        self.interactions.wire(app)
         app.error(self.on_error)
 
     def on_error(self, error, body, logger=None):
@@ -118,14 +121,17 @@ class SlackAdapter:
             log.warning("goalkeeper slack: finishing %d deliveries acknowledged before a restart", len(rows))
         return len(rows)
 
-    def _apply(self, key: str | None, msg: Message) -> list[Reply]:
-        """The core's answer to a recorded delivery, marked applied in the command's own commit."""
+    def _apply(self, key: str | None, msg: Message | None, run=None) -> list[Reply]:
+        """The core's answer to a recorded delivery, marked applied in the command's own commit.
+        `run`: what to call instead of handling `msg` (a click: bot/choices.py)."""
+        run = run or (lambda: self.bot.handle(msg))
         if not key:
-            return self.bot.handle(msg)
-        with self.bot.applying(key, self.worker, msg.at) as slot:
-            replies = self.bot.handle(msg)
+            return run()
+        at = msg.at if msg else self.clock()
+        with self.bot.applying(key, self.worker, at) as slot:
+            replies = run()
         if not slot.applied:
-            self.bot.mark_applied(key, self.worker, msg.at)  # a command that wrote nothing
+            self.bot.mark_applied(key, self.worker, at)  # a command that wrote nothing
         self._replaying.discard(key)
         return replies
 
@@ -177,6 +183,10 @@ class SlackAdapter:
                 ack()  # the same invocation again: answered the first time
                 return
             text = command_text(body.get("command", ""), from_slack(body.get("text", "")), self.bot.top_words)
+            if text == "goal add" and body.get("trigger_id"):  # no title: the form, prefilled with the person
+                self.interactions.open_add_form(body)
+                ack()
+                return
             channel = body.get("channel_id", "")
             private = channel.startswith("D") or body.get("channel_name") == "directmessage"
             if body.get("channel_name") and not private:
@@ -209,17 +219,20 @@ class SlackAdapter:
             log_problem(f"command {body.get('command')}", e)
             ack(text=PROBLEM, response_type="ephemeral")
 
-    def _answer_in_ack(self, key: str | None, body: dict, msg: Message) -> list[Reply]:
-        """The command applied with its trigger_id recorded in the same commit; a read-only one records it after."""
+    def _answer_in_ack(self, key: str | None, body: dict, msg: Message | None, run=None) -> list[Reply]:
+        """The command applied with its trigger_id recorded in the same commit; a read-only one records it after.
+        `run`: what to call instead of handling `msg` (a click or a form)."""
+        run = run or (lambda: self.bot.handle(msg))
         if not key:
-            return self.bot.handle(msg)
+            return run()
         if key in self._replaying:
-            return self._apply(key, msg)
-        with self.bot.applying(key, self.worker, msg.at, record=("command", json.dumps(body))) as slot:
-            replies = self.bot.handle(msg)
+            return self._apply(key, msg, run)
+        at = msg.at if msg else self.clock()
+        with self.bot.applying(key, self.worker, at, record=("command", json.dumps(body))) as slot:
+            replies = run()
         if not slot.applied and not any(r.error for r in replies):
             try:
-                self.bot.record_delivery(key, "command", json.dumps(body), self.worker, msg.at, applied=True)
+                self.bot.record_delivery(key, "command", json.dumps(body), self.worker, at, applied=True)
             except StoreError as e:  # it changed nothing: answering it twice is the worst case
                 log_problem(f"recording {key}", e)
         return replies
@@ -327,7 +340,8 @@ class SlackAdapter:
             for reply in self._apply(key, msg):
                 # asked in the open, answered in the open; an error goes to the asker alone (a DM is already private)
                 to_user = user if reply.error and not private else None
-                post_messages(client, self.pacer, channel, to_messages(reply.text), thread_ts=thread_ts, user=to_user)
+                post_messages(client, self.pacer, channel, to_messages(reply.text, menus=not reply.error),
+                              thread_ts=thread_ts, user=to_user)
         except Exception as e:
             log_problem(f"event {body.get('event_id')}", e)
             try:
@@ -375,10 +389,12 @@ def _as_posts(replies: list[Reply]) -> list[tuple[str, dict]]:
     posts = []
     for r in replies or []:
         response_type = "in_channel" if r.public and not r.error else "ephemeral"
-        posts += [(response_type, m) for m in to_messages(r.text)]
+        posts += [(response_type, m) for m in to_messages(r.text, menus=not r.error)]
     return posts
 
 
 def build_app(env, bot, clock: Callable[[], datetime] | None = None) -> App:
     """The Bolt app serving `bot`. Raises ConfigError (one line naming the variable) when a token is missing."""
-    return SlackAdapter(SlackConfig.from_env(env), bot, clock).app
+    adapter = SlackAdapter(SlackConfig.from_env(env), bot, clock)
+    adapter.app._goalkeeper = adapter  # tests and the bench reach the adapter (its Home refresh) from the app
+    return adapter.app

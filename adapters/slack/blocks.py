@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from bot.model import STATUSES
+
 SECTION_CHARS = 3000
 MESSAGE_BLOCKS = 50
 MESSAGE_CHARS = 40000
@@ -87,14 +89,86 @@ def fallback_text(sections: list[str]) -> str:
     return line or " "
 
 
-def to_messages(text: str) -> list[dict]:
-    """Slack messages (`{"text", "blocks"}`) carrying `text`: each within 50 blocks and 40,000 characters."""
-    messages: list[list[str]] = []
+def to_messages(text: str, menus: bool = False, team: str = "", notes: bool = False) -> list[dict]:
+    """Slack messages (`{"text", "blocks"}`) carrying `text`: each within 50 blocks and 40,000 characters.
+    `menus`: every line about one goal (`#12 ...`) is a section of its own with that goal's status menu
+    (`team`: the goal's team when the message was made, so a later move is noticed); `notes`: and a
+    "note / learning" button under it (check-ins)."""
+    groups = _goal_groups(guard(text)) if menus else [[section(s)] for s in split_sections(guard(text))]
+    messages: list[list[dict]] = []
     size = 0
-    for s in split_sections(guard(text)):
-        if not messages or len(messages[-1]) >= MESSAGE_BLOCKS or size + len(s) > MESSAGE_CHARS:
+    used = 0
+    for group in groups:
+        n = sum(len(b["text"]["text"]) for b in group if b["type"] == "section")
+        weight = 2 if notes and "block_id" in group[0] else len(group)  # a goal line's button is a block too
+        if not messages or used + weight > MESSAGE_BLOCKS or size + n > MESSAGE_CHARS:
+            used = 0
             messages.append([])
             size = 0
-        messages[-1].append(s)
-        size += len(s)
-    return [{"text": fallback_text(m), "blocks": [section(s) for s in m]} for m in messages]
+        messages[-1].extend(group)
+        size += n
+        used += weight
+    if menus:
+        for i, b in enumerate(b for m in messages for b in m if b.get("block_id", "").startswith("goal:")):
+            gid = b["block_id"].split(":")[1]
+            b["block_id"] = f"goal:{gid}:{i}"  # unique within the message even when a goal shows twice
+            b["accessory"] = status_menu(int(gid), team, _status_in(b["text"]["text"]), i)
+    out = []
+    for m in messages:
+        if notes:
+            m = [x for b in m for x in ([b, note_button(b)] if b.get("block_id", "").startswith("goal:") else [b])]
+        out.append({"text": fallback_text([b["text"]["text"] for b in m if b["type"] == "section"]), "blocks": m})
+    return out
+
+
+# -- status menus on goal lines -----------------------------------------------------------
+
+STATUS_ACTION = "goal_status"  # action_id `goal_status:<id>:<n>`; option value `<id>|<status>|<team>`
+NOTE_ACTION = "goal_note"      # action_id `goal_note:<id>:<n>`; value `<id>|<team>`
+_GOAL_LINE = re.compile(r"^\s*#(\d{1,9})\b")
+_STATUS_SHOWN = re.compile(r":(?:large_green_circle|large_yellow_circle|red_circle|white_circle): ([a-z-]+)")
+
+
+def _status_in(text: str) -> str | None:
+    m = _STATUS_SHOWN.search(text)
+    return m.group(1) if m and m.group(1) in STATUSES else None
+
+
+def status_menu(gid: int, team: str, current: str | None, n: int = 0) -> dict:
+    """A static_select (not an overflow): it shows the goal's status as it stands, and one click opens it."""
+    options = [{"text": {"type": "plain_text", "text": s}, "value": f"{gid}|{s}|{team}"} for s in STATUSES]
+    menu = {"type": "static_select", "action_id": f"{STATUS_ACTION}:{gid}:{n}",
+            "placeholder": {"type": "plain_text", "text": "Set status"}, "options": options}
+    if current in STATUSES:
+        menu["initial_option"] = options[list(STATUSES).index(current)]
+    return menu
+
+
+def note_button(goal_section: dict) -> dict:
+    _, gid, n = goal_section["block_id"].split(":")
+    team = goal_section["accessory"]["options"][0]["value"].split("|", 2)[2]
+    return {"type": "actions", "block_id": f"note:{gid}:{n}", "elements": [
+        {"type": "button", "action_id": f"{NOTE_ACTION}:{gid}:{n}", "value": f"{gid}|{team}",
+         "text": {"type": "plain_text", "text": "note / learning"}}]}
+
+
+def _goal_groups(text: str) -> list[list[dict]]:
+    """Blocks in order: runs of ordinary lines packed into sections, each goal line a section of its own."""
+    groups: list[list[dict]] = []
+    for para in re.split(r"\n\s*\n", text):
+        run: list[str] = []
+
+        def flush():
+            if run:
+                groups.extend([section(s)] for s in split_sections("\n".join(run)))
+                run.clear()
+
+        for line in para.split("\n"):
+            m = _GOAL_LINE.match(line)
+            if m and len(line) <= SECTION_CHARS:
+                flush()
+                groups.append([dict(section(line), block_id=f"goal:{m.group(1)}")])
+            else:
+                run.append(line)
+        flush()
+    return groups

@@ -31,6 +31,8 @@ class Guard:
         self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self.max_body = max_body
         self.noise = RateLimitedLog()
+        self._seen: dict[str, int] = {}  # signature -> its timestamp, for the 5 minutes it is valid
+        self._seen_lock = threading.Lock()
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") != "POST" or self.verifier is None:
@@ -45,8 +47,21 @@ class Guard:
             return self._refuse(start_response, 401, "refused an unsigned or stale request", {"error": "invalid request"})
         if not _parseable(body, environ.get("CONTENT_TYPE", "")):
             return self._refuse(start_response, 400, "refused a signed request whose body is not Slack's")
+        if body.startswith(b"payload=") and self._replayed(sig, int(ts)):  # interactions: Slack never resends one
+            return self._refuse(start_response, 401, "refused a replayed request", {"error": "invalid request"})
         environ["wsgi.input"] = io.BytesIO(body)
         return self.handler(environ, start_response)
+
+    def _replayed(self, sig: str, ts: int) -> bool:
+        """A signed interaction seen before, byte for byte: someone replaying what they caught."""
+        now = int(time.time())
+        with self._seen_lock:
+            if sig in self._seen:
+                return True
+            if len(self._seen) > 10_000:  # forget what has gone stale anyway: the 5-minute window refuses it
+                self._seen = {s: t for s, t in self._seen.items() if t > now - 300}
+            self._seen[sig] = ts
+        return False
 
     def _signed(self, body: bytes, ts: str, sig: str) -> bool:
         try:

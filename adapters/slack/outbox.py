@@ -104,13 +104,14 @@ class OutboxWorker:
     An item is marked delivered only after Slack said ok; a failed one stays for a later pass."""
 
     def __init__(self, bot, client, pacer: ChannelPacer, clock: Callable[[], datetime] = utc_now,
-                 interval: float = 10.0, worker_id: str | None = None):
+                 interval: float = 10.0, worker_id: str | None = None, after: Callable[[], object] | None = None):
         self.bot = bot
         self.client = client
         self.pacer = pacer
         self.clock = clock
         self.interval = interval
         self.worker_id = worker_id or f"slack-{socket.gethostname()}-{os.getpid()}"
+        self.after = after  # run after each pass (the Home tabs' refresh)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -139,16 +140,25 @@ class OutboxWorker:
                 log_problem(f"delivering outbox #{item.id} to {item.channel_key}", e)
             if self._stop.is_set():
                 break
+        if self.after:
+            try:
+                self.after()
+            except Exception as e:
+                log_problem("after the outbox pass", e)
         return delivered
 
     def _deliver(self, item) -> None:
         channel = channel_id(item.channel_key)
+        checkin = item.kind == "checkin" and bool(item.extra.get("owner"))
+        if checkin:  # a check-in goes to its owner alone, in a direct message
+            channel = self.client.conversations_open(users=item.extra["owner"].rsplit(":", 1)[-1])["channel"]["id"]
         posted = {}
         if not self.bot.record_post_attempt(item.id, self.clock()):
             # attempted before: it may be in the channel already (a timeout, a crash before it was marked)
             oldest = self.clock().timestamp() - 7 * 86400
             posted = already_posted(self.client, channel, item.id, oldest)
-        post_messages(self.client, self.pacer, channel, to_messages(item.text), marker=item.id, posted=posted)
+        messages = to_messages(item.text, menus=True, team=item.extra.get("team", ""), notes=checkin)
+        post_messages(self.client, self.pacer, channel, messages, marker=item.id, posted=posted)
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -1,10 +1,10 @@
 """The command modules, listed once: the registry the core serves is built from exactly these."""
 from __future__ import annotations
 
-from . import digest, goal, help, kpi, learning, meeting, review, team
+from . import checkin, digest, goal, help, kpi, learning, meeting, review, team
 from .registry import Registry
 
-MODULES = (goal, learning, kpi, review, digest, team, meeting, help)
+MODULES = (goal, learning, kpi, review, digest, checkin, team, meeting, help)
 
 
 def registry() -> Registry:

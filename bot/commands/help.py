@@ -7,7 +7,7 @@ from .manual import manual
 from .registry import command
 
 HELP = "help [<command>]"
-ORDER = ("goal", "learning", "learnings", "kpi", "review", "digest", "team", "meetings", "minutes", "actions", "action",
+ORDER = ("goal", "learning", "learnings", "kpi", "review", "digest", "checkin", "team", "meetings", "minutes", "actions", "action",
          "help")
 PAIRED = {"minutes": "meetings", "action": "actions"}  # shown on the line of the word before: help stays short
 

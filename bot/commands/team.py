@@ -12,6 +12,7 @@ from ..format import possessive
 from ..format import fmt_date
 from ..grammar import UsageError, split_options
 from ..model import Reply
+from .checkin import describe_checkin
 from .digest import describe_digest
 from .registry import command
 
@@ -112,6 +113,7 @@ def team_show(ctx, rest: str) -> Reply:
         f"channels: {chans}",
         f"review: {review}",
         f"digest: {describe_digest(ctx.r, row)}",
+        f"check-in: {describe_checkin(ctx.r, row)}",
         *_time_lines(row),
     ]))
 
