@@ -24,7 +24,7 @@ from .people import display_name, namespace
 from .quarters import quarter_of
 from .render import renderer_for
 from .slots import UTC, parse_hhmm, week_before, weekly_slots
-from .times import instant_or_none, iso, zone
+from .times import instant_or_none, iso, zone, zone_or_default
 
 KIND = "checkin"
 MAX_NAMED = 10  # never ping more than this many people in one IRC line
@@ -49,7 +49,6 @@ class CheckinDue:
 def plan_checkins(rows: list[dict], now: datetime, default_tz: str = "UTC"):
     """Pure: the teams whose latest check-in slot at `now` has no pass yet, and the next slot of any team.
     `rows`: the scheduler's channel rows (a team once per channel), each with its team's `checkin_done`."""
-    from .schedule import _zone  # one reading of a team's zone for every schedule
 
     now = now.astimezone(UTC)
     out, nxt = [], None
@@ -62,7 +61,7 @@ def plan_checkins(rows: list[dict], now: datetime, default_tz: str = "UTC"):
         spec = (row["tz"], row["checkin_weekday"], row["checkin_time"])
         slots = specs.get(spec)
         if slots is None:
-            tz = _zone(row["tz"], default_tz)
+            tz = zone_or_default(row["tz"], default_tz)
             h, m = parse_hhmm(row["checkin_time"])
             slot, following = weekly_slots(now, int(row["checkin_weekday"]) % 7, h, m, tz)
             slots = specs[spec] = (slot, following, iso(slot), tz.key)

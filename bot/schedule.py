@@ -33,7 +33,7 @@ from .checkin import build_checkins, plan_checkins
 from .digest import build_digest, build_reminder
 from .render import renderer_for
 from .slots import UTC, parse_hhmm, reminder_slots, weekly_slots
-from .times import day_or_none, instant_or_none, iso, zone
+from .times import day_or_none, instant_or_none, iso, zone_or_default
 
 
 def digest_key(channel_key: str, slot: datetime | str) -> str:
@@ -61,16 +61,6 @@ class Due:
     schedule: tuple | None = None  # a digest's (weekday, hour, minute, zone): its week starts at the slot before
 
 
-def _zone(name: str | None, default: str) -> ZoneInfo:
-    for n in (name, default, "UTC"):
-        if n:
-            try:
-                return zone(n)
-            except Exception:  # an unknown zone in the store never stops the other teams
-                continue
-    return zone("UTC")
-
-
 def plan(rows: list[dict], now: datetime, default_tz: str = "UTC") -> tuple[list[Due], datetime | None]:
     """Pure: what could be due at now for these channel rows, and the next instant something may become due."""
     now = now.astimezone(UTC)
@@ -85,7 +75,7 @@ def plan(rows: list[dict], now: datetime, default_tz: str = "UTC") -> tuple[list
             slots = weekly.get(spec)
             if slots is None:
                 h, m = parse_hhmm(row["digest_time"])
-                tz = _zone(tzname, default_tz)
+                tz = zone_or_default(tzname, default_tz)
                 wd = int(row["digest_weekday"]) % 7
                 latest, following = weekly_slots(now, wd, h, m, tz)
                 slots = weekly[spec] = (latest, following, iso(latest), (wd, h, m, tz))
@@ -102,7 +92,7 @@ def plan(rows: list[dict], now: datetime, default_tz: str = "UTC") -> tuple[list
             continue
         spec = (row["tz"], review)
         if spec not in reviews:
-            reviews[spec] = _review_plan(review, _zone(row["tz"], default_tz), now)
+            reviews[spec] = _review_plan(review, zone_or_default(row["tz"], default_tz), now)
         latest, later_days, following = reviews[spec]
         if following is not None and (nxt is None or following < nxt):
             nxt = following

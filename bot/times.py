@@ -46,3 +46,14 @@ def day_or_none(text: str | None) -> date | None:
 @lru_cache(maxsize=256)
 def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
+
+
+def zone_or_default(name: str | None, default: str) -> ZoneInfo:
+    """A team's zone for the schedules: its own, else the default, else UTC."""
+    for n in (name, default, "UTC"):
+        if n:
+            try:
+                return zone(n)
+            except Exception:  # an unknown zone in the store never stops the other teams
+                continue
+    return zone("UTC")

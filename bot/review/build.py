@@ -26,7 +26,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from ..people import display_name as _display_name
 from ..format import fmt_number as format_number  # noqa: F401  (part of this module's API)
@@ -35,7 +35,7 @@ from ..format import fmt_value as with_unit  # noqa: F401
 from ..model import STATUSES
 from ..life import CLOSED, OPEN, UNDER_REVIEW, close_instant
 from ..quarters import REVIEW_LEAD, Quarter, quarter_of
-from ..times import iso, parse_iso
+from ..times import iso, parse_iso, zone_or_default
 from .meeting import meeting_part
 
 
@@ -185,16 +185,6 @@ def _parse_at(s, tz: ZoneInfo) -> datetime | None:
         except ValueError:
             return None  # an unreadable time: the entry is left out rather than failing the review
     return d if d.tzinfo else d.replace(tzinfo=tz)
-
-
-def _zone(name: str | None, default: str) -> ZoneInfo:
-    for candidate in (name, default, "UTC"):
-        if candidate:
-            try:
-                return ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
 
 
 def display_name(identity: str | None, people: dict[str, str] | None = None) -> str | None:
@@ -434,7 +424,7 @@ def _build(index: _Index, team: str, quarter: Quarter, now: datetime, default_tz
     """One team's review; `counts_only` (a past quarter's line in the organisation summary) leaves out
     learnings, KPIs and what changed after the review."""
     team_doc = index.teams.get(team) or {}
-    tz = _zone(team_doc.get("tz"), default_tz)
+    tz = zone_or_default(team_doc.get("tz"), default_tz)
     start, end = quarter.bounds(tz)
     if now.tzinfo is None:
         now = now.replace(tzinfo=tz)
@@ -573,7 +563,7 @@ def build_all(doc: dict, quarter: Quarter, now: datetime, default_tz: str = "UTC
     for t in teams if teams is not None else index.team_names():
         review = _build(index, t, quarter, now, default_tz, kinds)
         review.meeting = meeting_part(doc, t, quarter.label, quarter.prev().label, review.as_of)
-        tz = _zone((index.teams.get(t) or {}).get("tz"), default_tz)
+        tz = zone_or_default((index.teams.get(t) or {}).get("tz"), default_tz)
         q = quarter_of(now.astimezone(tz).date(), quarter.fiscal_start).prev()
         for _ in range(RECENT + 1):  # the last quarter to end may still be under review
             if len(review.recent) == RECENT:
