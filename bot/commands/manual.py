@@ -71,6 +71,8 @@ MANUAL = {
     "digest": ("the channel's team, now", "digest"),
     "digest schedule": ("Monday 09:00 in the team's time zone until set", "digest schedule monday 09:00 tz:Europe/Berlin"),
     "digest off": ("the channel's team", "digest off"),
+    "checkin schedule": ("Thursday 10:00 in the team's time zone until set (admins)", "checkin schedule friday 15:00"),
+    "checkin off": ("the channel's team (admins); checkin schedule turns it back on", "checkin off"),
     "team set": ("time zone: GOALKEEPER_TZ (UTC) until set", "team set releng tz:America/Los_Angeles size:5"),
     "team time": ("the current quarter; percents of GOALKEEPER_KINDS adding up to at most 100",
                   "team time strategic:20 core:80"),
