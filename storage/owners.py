@@ -28,3 +28,15 @@ def owners_in_changes(changes: str | None) -> set[str]:
                 if isinstance(who, str):
                     found.add(who)
     return found
+
+
+def owners_touched(rows: list[dict], several: dict[int, list[str]]) -> set[str]:
+    """Everyone who owned or owns a goal of these events (rows of id, goal_id, changes, owner)."""
+    owners: set[str] = set()
+    for r in rows:
+        if r["owner"]:
+            owners.add(r["owner"])
+        owners |= owners_in_changes(r["changes"])
+    for each in several.values():
+        owners.update(each)
+    return owners

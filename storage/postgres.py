@@ -24,7 +24,7 @@ from psycopg.rows import dict_row
 from bot.ports import StoreBusy, StoreConflict, StoreRefused, StoreUnavailable
 from bot.times import iso
 
-from .owners import each_owner, owners_in_changes
+from .owners import each_owner, owners_touched
 from .meetings import MeetingStore
 from .pg_schema import STEPS
 
@@ -658,13 +658,7 @@ class Store(MeetingStore):
             return self.one("SELECT COALESCE(MAX(id), 0) AS n FROM goal_events")["n"], set()
         rows = self.all("SELECT e.id, e.goal_id, e.changes, g.owner FROM goal_events e JOIN goals g ON g.id = e.goal_id"
                         " WHERE e.id > %s ORDER BY e.id LIMIT 5000", (after,))
-        owners: set[str] = set()
-        for r in rows:
-            if r["owner"]:
-                owners.add(r["owner"])
-            owners |= owners_in_changes(r["changes"])
-        for several in self.owners_of_goals(sorted({r["goal_id"] for r in rows})).values():
-            owners.update(several)
+        owners = owners_touched(rows, self.owners_of_goals(sorted({r["goal_id"] for r in rows})))
         return (rows[-1]["id"] if rows else after), owners
 
     # -- the scheduler's and the digest's reads -------------------------------
