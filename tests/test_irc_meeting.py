@@ -50,9 +50,10 @@ def test_a_review_meeting_on_ngircd_with_a_restart(ngircd, run_bot, tmp_path):
     bot.wait_joined()
     assert "#1" in _say(greg, "!goal add Migrate Gerrit to Differential")
     assert "#2" in _say(greg, "!goal add MediaWiki 1.26 release")
-    # no review date (no reminders) and no weekly digest: nothing scheduled crosses the meeting's lines;
-    # with no review date the quarter stays under review until closed
+    # no review date (no reminders), no weekly digest, no check-in: nothing scheduled crosses the meeting's
+    # lines; with no review date the quarter stays under review until closed
     assert "off" in _say(wes, "!digest off")
+    assert "off" in _say(wes, "!checkin off")
     clock.at = datetime.fromisoformat("2016-01-22T17:45:00+00:00")
 
     m = wes.mark()

@@ -114,7 +114,10 @@ class HttpServer:
         srv = self.server
         srv.task_dispatcher.shutdown(timeout=timeout / 2)  # requests in flight finish
         deadline = time.monotonic() + 2.0
-        srv.trigger.pull_trigger(lambda: self._close_when_flushed(deadline))  # runs in the loop thread
+        try:
+            srv.trigger.pull_trigger(lambda: self._close_when_flushed(deadline))  # runs in the loop thread
+        except OSError:  # the loop's wake-up pipe is already gone: nothing can wake it, so close from here
+            self._close_all()
         if self._thread:
             self._thread.join(timeout / 2)
 
@@ -124,11 +127,24 @@ class HttpServer:
         srv = self.server
         busy = [ch for ch in list(srv.active_channels.values()) if ch.total_outbufs_len]
         if busy and time.monotonic() < deadline:
-            threading.Timer(0.05, srv.trigger.pull_trigger, args=(lambda: self._close_when_flushed(deadline),)).start()
+            threading.Timer(0.05, self._wake, args=(deadline,)).start()
             return
+        self._close_all()
+
+    def _wake(self, deadline: float) -> None:
+        try:
+            self.server.trigger.pull_trigger(lambda: self._close_when_flushed(deadline))
+        except OSError:  # as in stop(): the loop cannot be woken any more
+            self._close_all()
+
+    def _close_all(self) -> None:
+        srv = self.server
         for ch in list(srv.active_channels.values()):
             ch.close()
-        srv.close()
+        try:
+            srv.close()
+        except OSError:  # its wake-up pipe was closed already
+            pass
 
 
 def make_http_server(app: App, signing_secret: str, host: str = "0.0.0.0", port: int = 3000,
